@@ -1,0 +1,23 @@
+// main.ts - entry point of the `flurry` CLI bundle (dist/flurry.mjs): parse, run, map failures to exit codes.
+import { CommanderError } from 'commander';
+import { buildProgram } from './program.ts';
+import { describeFailure } from './fail.ts';
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message (or the help/version text).
+      process.exitCode = err.exitCode;
+      return;
+    }
+    const { message, exitCode } = describeFailure(err);
+    process.stderr.write(`flurry: ${message}\n`);
+    process.exitCode = exitCode;
+  }
+}
+
+await main(process.argv);

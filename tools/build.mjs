@@ -1,0 +1,31 @@
+// build.mjs - bundles the programs that run as their own processes (CLI, node agent) into dist/ with esbuild.
+// Runs on `npm ci` (the `prepare` script) and before the tests, so `bin/flurry.mjs` always has a bundle to load.
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const entries = {
+  flurry: 'client/cli/main.ts',
+};
+
+const missing = Object.values(entries).filter((e) => !existsSync(root + e));
+if (missing.length) {
+  console.error(`build: missing entry points: ${missing.join(', ')}`);
+  process.exit(1);
+}
+
+await build({
+  absWorkingDir: root,
+  entryPoints: entries,
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __flurryCreateRequire } from 'node:module'; const require = __flurryCreateRequire(import.meta.url);" },
+});
