@@ -21,6 +21,9 @@ await build({
   outdir: 'dist',
   outExtension: { '.js': '.mjs' },
   bundle: true,
+  // Commands import their heavy parts (control plane, AWS SDK) lazily; splitting keeps `flurry run` quick to start.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',
