@@ -3,9 +3,10 @@ import { CommanderError } from 'commander';
 import { buildProgram } from './program.ts';
 import { describeFailure } from './fail.ts';
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,0 +1,21 @@
+// job.ts - the `flurry job` command group; other modules add `job <subcommand>` through jobCommand(program).
+// Invariant: the group exists at most once per program, whichever module asks for it first creates it.
+import type { Command } from 'commander';
+import { registerJobId } from './job-id.ts';
+
+/**
+ * The `job` group of `program`, created on first use, so modules can add subcommands in any order.
+ * @example jobCommand(program).command('info').argument('<id>').action(...)
+ */
+export function jobCommand(program: Command): Command {
+  const existing = program.commands.find((c) => c.name() === 'job');
+  if (existing) return existing;
+  return program
+    .command('job')
+    .description('work with individual jobs (run "flurry job <command> --help")')
+    .addHelpText('after', '\nExamples:\n  $ flurry job id ƒuZZybuNNy\n  6731191091817518\n');
+}
+
+export function register(program: Command): void {
+  registerJobId(jobCommand(program));
+}
