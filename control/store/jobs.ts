@@ -1,7 +1,8 @@
 // jobs.ts - job items in DynamoDB: batched inserts, conditional event appends grouped into transactions,
 // the active-jobs index the scheduler reads, and listing for `flurry jobs`.
-// Invariants: an append is conditional on the eventlog length the writer saw (`evc`), so two writers can never
-// both extend a log; an allocation is also conditional on the scheduler's lease (fencing token).
+// Invariants: every write is conditional on the item's write version (`ver`) the writer saw and bumps it, so two
+// writers can never both extend a log or overwrite each other's attributes; an allocation is also conditional on
+// the scheduler's lease (fencing token).
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -34,8 +35,8 @@ export interface JobItem {
   ntasks?: number;
   nnodes?: number;
   eventlog: JobEvent[];
-  /** The eventlog's length: appends are conditional on it. */
-  evc: number;
+  /** Write version: 1 when inserted, +1 on every append; appends are conditional on it. */
+  ver: number;
   /** Derived state name (RFC 21) and result; the eventlog is the truth, these are for listing. */
   st: string;
   res?: string;
@@ -48,8 +49,10 @@ export interface JobItem {
   nodelist?: string;
   /** Exception note, for `flurry jobs` INFO. */
   exc?: string;
-  /** Per-node exit reports of a multi-node job still running on other nodes: node index → wait status. */
+  /** Per-node exit reports: node index (in R's rank order) → wait status, or -1 for a node that was lost. */
   exits?: Record<string, number>;
+  /** Per-node count of output chunks the agent sent, from its exit report (output is complete when all are read). */
+  oc?: Record<string, number>;
   /** Seconds since the epoch at which DynamoDB's TTL may delete it (purged jobs only). */
   expiresAt?: number;
 }
@@ -60,8 +63,8 @@ export type ActiveSlot = 'pending' | 'running' | null;
 /** One conditional append: the events, the derived attributes they change, and the active-index move. */
 export interface JobAppend {
   id: bigint;
-  /** The eventlog length the writer's view was derived from. */
-  expectEvc: number;
+  /** The write version the writer's state was read at. */
+  expectVer: number;
   events: JobEvent[];
   /** Attributes to set alongside (st, res, R, trun, …). `null` removes the attribute. */
   set?: Partial<Record<keyof JobItem, unknown>>;
@@ -80,13 +83,19 @@ export interface LeaseFence {
 const TXN_ITEMS = 10; // DynamoDB Local's limit (AWS allows 100): see STACK.md.
 const PARALLEL = 8;
 
+// The jobspec and the events are user data and may hold empty strings, which the DynamoDB Local we ship refuses
+// anywhere in an item (AWS accepts them): they are stored as JSON text.
+const encodeEvents = (events: readonly JobEvent[]): string[] => events.map((e) => JSON.stringify(e));
+
 function toItem(job: JobItem): Record<string, unknown> {
   const idHex = hex16(job.id);
-  const { id: _id, ...rest } = job;
+  const { id: _id, jobspec, eventlog, ...rest } = job;
   return {
     pk: jobPk(job.id),
     sk: 'META',
     ...rest,
+    jobspec: JSON.stringify(jobspec),
+    eventlog: encodeEvents(eventlog),
     id: idHex,
     apk: job.st === 'INACTIVE' ? undefined : job.iid,
     ask: job.st === 'INACTIVE' ? undefined : `${job.R ? 'R' : 'P'}#${idHex}`,
@@ -98,8 +107,11 @@ function toItem(job: JobItem): Record<string, unknown> {
 }
 
 export function fromItem(item: Record<string, unknown>): JobItem {
-  const { pk: _pk, sk: _sk, apk: _a, ask: _b, opk: _c, osk: _d, ipk: _e, isk: _f, id, ...rest } = item;
-  return { ...(rest as Omit<JobItem, 'id'>), id: fromHex16(String(id)) };
+  const { pk: _pk, sk: _sk, apk: _a, ask: _b, opk: _c, osk: _d, ipk: _e, isk: _f, id, jobspec, eventlog, ...rest } = item;
+  const job = { ...(rest as Omit<JobItem, 'id' | 'jobspec' | 'eventlog'>), id: fromHex16(String(id)) } as JobItem;
+  if (jobspec !== undefined) job.jobspec = JSON.parse(String(jobspec));
+  if (eventlog !== undefined) job.eventlog = (eventlog as string[]).map((e) => JSON.parse(e) as JobEvent);
+  return job;
 }
 
 export class JobTable {
@@ -139,7 +151,7 @@ export class JobTable {
   }
 
   /** Reads many jobs (100 per BatchGetItem), optionally only some attributes; order follows `ids`, missing ones dropped. */
-  async getMany(ids: readonly bigint[], attributes?: readonly string[]): Promise<JobItem[]> {
+  async getMany(ids: readonly bigint[], attributes?: readonly string[], consistent = false): Promise<JobItem[]> {
     const found = new Map<string, JobItem>();
     const names: Record<string, string> = {};
     const projection = attributes ? ['id', ...attributes].map((a, i) => ((names[`#a${i}`] = a), `#a${i}`)).join(',') : undefined;
@@ -150,7 +162,11 @@ export class JobTable {
         const out = await this.ctx.doc.send(
           new BatchGetCommand({
             RequestItems: {
-              [this.ctx.table]: { Keys: keys, ...(projection ? { ProjectionExpression: projection, ExpressionAttributeNames: names } : {}) },
+              [this.ctx.table]: {
+                Keys: keys,
+                ConsistentRead: consistent,
+                ...(projection ? { ProjectionExpression: projection, ExpressionAttributeNames: names } : {}),
+              },
             },
           }),
         );
@@ -212,7 +228,7 @@ export class JobTable {
     // A conflict on an item that does not exist is reported as missing, so callers can tell the two apart.
     const conflicted = appends.filter((_, i) => outcomes[i] === 'conflict');
     if (conflicted.length) {
-      const present = new Set((await this.getMany(conflicted.map((a) => a.id), ['evc'])).map((j) => j.id));
+      const present = new Set((await this.getMany(conflicted.map((a) => a.id), ['ver'])).map((j) => j.id));
       appends.forEach((a, i) => {
         if (outcomes[i] === 'conflict' && !present.has(a.id)) outcomes[i] = 'missing';
       });
@@ -293,7 +309,7 @@ export interface ActiveEntry {
   req: ResourceRequest;
   dur: number;
   R?: Rv1;
-  evc: number;
+  ver: number;
   tsub: number;
   st: string;
 }
@@ -307,13 +323,13 @@ function activeEntry(item: Record<string, unknown>): ActiveEntry {
     req: item.req as ResourceRequest,
     dur: Number(item.dur),
     R: item.R as Rv1 | undefined,
-    evc: Number(item.evc),
+    ver: Number(item.ver),
     tsub: Number(item.tsub),
     st: String(item.st),
   };
 }
 
-/** The UpdateItem parts of one append: list_append to the eventlog, set/remove attributes, move in the active index. */
+/** The UpdateItem parts of one append: bump the version, list_append to the eventlog, set/remove attributes, move in the active index. */
 export function appendExpression(a: JobAppend): {
   Key: Record<string, string>;
   UpdateExpression: string;
@@ -321,9 +337,14 @@ export function appendExpression(a: JobAppend): {
   ExpressionAttributeNames: Record<string, string>;
   ExpressionAttributeValues: Record<string, unknown>;
 } {
-  const names: Record<string, string> = { '#log': 'eventlog', '#evc': 'evc' };
-  const values: Record<string, unknown> = { ':ev': a.events, ':n': a.expectEvc + a.events.length, ':c': a.expectEvc };
-  const sets = ['#log = list_append(#log, :ev)', '#evc = :n'];
+  const names: Record<string, string> = { '#ver': 'ver' };
+  const values: Record<string, unknown> = { ':nv': a.expectVer + 1, ':v': a.expectVer };
+  const sets = ['#ver = :nv'];
+  if (a.events.length) {
+    names['#log'] = 'eventlog';
+    values[':ev'] = encodeEvents(a.events);
+    sets.push('#log = list_append(#log, :ev)');
+  }
   const removes: string[] = [];
   let k = 0;
   for (const [attr, value] of Object.entries(a.set ?? {})) {
@@ -344,7 +365,7 @@ export function appendExpression(a: JobAppend): {
   return {
     Key: { pk: jobPk(a.id), sk: 'META' },
     UpdateExpression: `SET ${sets.join(', ')}${removes.length ? ` REMOVE ${removes.join(', ')}` : ''}`,
-    ConditionExpression: '#evc = :c',
+    ConditionExpression: '#ver = :v',
     ExpressionAttributeNames: names,
     ExpressionAttributeValues: values,
   };

@@ -1,5 +1,6 @@
 // output.ts - job output chunks: one item per `job.output` message, keyed by the job's node index and the
 // agent's sequence number, so a resent chunk overwrites itself and readers resume from a per-node cursor.
+// Entries are stored as JSON text: output may hold empty strings, which DynamoDB Local refuses in attributes.
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoreContext } from './context.ts';
@@ -33,7 +34,7 @@ export class OutputTable {
     await forEachLimit(chunk(chunks, 25), 4, async (batch) => {
       let pending = batch.map((c) => ({
         PutRequest: {
-          Item: { pk: jobPk(c.jobId), sk: outputSk(c.node, c.seq), node: c.node, seq: c.seq, t: c.time, e: c.entries, tr: c.truncated || undefined },
+          Item: { pk: jobPk(c.jobId), sk: outputSk(c.node, c.seq), node: c.node, seq: c.seq, t: c.time, e: JSON.stringify(c.entries), tr: c.truncated || undefined },
         },
       }));
       for (let attempt = 0; pending.length; attempt++) {
@@ -74,7 +75,7 @@ export class OutputTable {
               gap = true;
               break;
             }
-            chunks.push({ jobId, node, seq: expected, time: Number(item.t), entries: item.e as OutputEntry[], truncated: Boolean(item.tr) });
+            chunks.push({ jobId, node, seq: expected, time: Number(item.t), entries: JSON.parse(String(item.e)) as OutputEntry[], truncated: Boolean(item.tr) });
             expected++;
           }
           startKey = gap ? undefined : out.LastEvaluatedKey;

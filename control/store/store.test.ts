@@ -6,7 +6,7 @@ import { JobTable, type JobItem } from './jobs.ts';
 import { LeaseTable } from './lease.ts';
 import { NodeTable } from './nodes.ts';
 import { OutputTable } from './output.ts';
-import { SubmissionTable } from './submissions.ts';
+import { packRuns, SubmissionTable, unpackRuns } from './submissions.ts';
 import { UserTable } from './users.ts';
 
 let ctx: StoreContext;
@@ -27,7 +27,7 @@ function job(id: bigint, extra: Partial<JobItem> = {}): JobItem {
     req: { slots: 1, coresPerSlot: 1, gpusPerSlot: 0, exclusive: false },
     dur: 0,
     eventlog: [{ timestamp: 1, name: 'submit', context: { userid: 'alice', urgency: 16, version: 1 } }],
-    evc: 1,
+    ver: 1,
     st: 'SCHED',
     tsub: 1,
     ...extra,
@@ -52,25 +52,25 @@ describe('JobTable', () => {
     const ids = [101n, 102n, 103n];
     await t.insert(ids.map((id) => job(id)));
     const outcomes = await t.append([
-      { id: 101n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN' }, active: 'running' },
-      { id: 102n, expectEvc: 5, events: [{ timestamp: 2, name: 'alloc' }] },
-      { id: 103n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN' } },
-      { id: 104n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }] },
+      { id: 101n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN' }, active: 'running' },
+      { id: 102n, expectVer: 5, events: [{ timestamp: 2, name: 'alloc' }] },
+      { id: 103n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN' } },
+      { id: 104n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }] },
     ]);
     expect(outcomes).toEqual(['ok', 'conflict', 'ok', 'missing']);
     const j101 = await t.get(101n);
-    expect(j101?.evc).toBe(2);
+    expect(j101?.ver).toBe(2);
     expect(j101?.eventlog.map((e) => e.name)).toEqual(['submit', 'alloc']);
-    expect((await t.get(102n))?.evc).toBe(1);
+    expect((await t.get(102n))?.ver).toBe(1);
   });
 
   it('more appends than fit one transaction are split, all applied', async () => {
     const t = new JobTable(ctx);
     const ids = Array.from({ length: 37 }, (_, i) => 200n + BigInt(i));
     await t.insert(ids.map((id) => job(id)));
-    const outcomes = await t.append(ids.map((id) => ({ id, expectEvc: 1, events: [{ timestamp: 2, name: 'priority', context: { priority: 16 } }] })));
+    const outcomes = await t.append(ids.map((id) => ({ id, expectVer: 1, events: [{ timestamp: 2, name: 'priority', context: { priority: 16 } }] })));
     expect(outcomes.every((o) => o === 'ok')).toBe(true);
-    expect((await t.getMany(ids, ['evc'])).every((j) => j.evc === 2)).toBe(true);
+    expect((await t.getMany(ids, ['ver'])).every((j) => j.ver === 2)).toBe(true);
   });
 
   it('allocations fenced by a lease fail once the lease changed hands', async () => {
@@ -79,12 +79,12 @@ describe('JobTable', () => {
     await t.insert([job(300n), job(301n)]);
     const mine = await lease.acquire('i1', 'sched-a', 10, 1000);
     expect(mine).toBeDefined();
-    expect(await t.append([{ id: 300n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }] }], mine)).toEqual(['ok']);
+    expect(await t.append([{ id: 300n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }] }], mine)).toEqual(['ok']);
     // Another holder takes over after expiry: the old fence no longer commits anything.
     const theirs = await lease.acquire('i1', 'sched-b', 10, 2000);
     expect(theirs!.token).toBeGreaterThan(mine!.token);
-    expect(await t.append([{ id: 301n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }] }], mine)).toEqual(['lease-lost']);
-    expect((await t.get(301n))?.evc).toBe(1);
+    expect(await t.append([{ id: 301n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }] }], mine)).toEqual(['lease-lost']);
+    expect((await t.get(301n))?.ver).toBe(1);
   });
 
   it('the active index holds pending then running jobs, and nothing once inactive', async () => {
@@ -94,8 +94,8 @@ describe('JobTable', () => {
     expect((await t.queryActive(iid, 'pending')).map((e) => e.id)).toEqual([401n, 402n, 403n]);
     expect((await t.queryActive(iid, 'pending', 401n)).map((e) => e.id)).toEqual([402n, 403n]);
     await t.append([
-      { id: 401n, expectEvc: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN', R: { version: 1 } }, active: 'running' },
-      { id: 402n, expectEvc: 1, events: [{ timestamp: 2, name: 'exception' }], set: { st: 'INACTIVE' }, active: null },
+      { id: 401n, expectVer: 1, events: [{ timestamp: 2, name: 'alloc' }], set: { st: 'RUN', R: { version: 1 } }, active: 'running' },
+      { id: 402n, expectVer: 1, events: [{ timestamp: 2, name: 'exception' }], set: { st: 'INACTIVE' }, active: null },
     ]);
     expect((await t.queryActive(iid, 'pending')).map((e) => e.id)).toEqual([403n]);
     const running = await t.queryActive(iid, 'running');
@@ -141,9 +141,15 @@ describe('SubmissionTable', () => {
     const s = new SubmissionTable(ctx);
     expect(await s.claim('tok-1', 'alice', [1n, 2n, (1n << 63n) + 5n], 100)).toBeUndefined();
     const again = await s.claim('tok-1', 'alice', [9n], 101);
-    expect(again).toEqual({ owner: 'alice', ids: [1n, 2n, (1n << 63n) + 5n], complete: false });
-    await s.markComplete('tok-1');
-    expect((await s.claim('tok-1', 'alice', [9n], 102))?.complete).toBe(true);
+    expect(again).toEqual({ owner: 'alice', ids: [1n, 2n, (1n << 63n) + 5n] });
+  });
+
+  it('packs consecutive ids into runs', () => {
+    const ids = [...Array.from({ length: 5000 }, (_, i) => 1000n + BigInt(i)), 9000n, 9002n, 9003n];
+    const packed = packRuns(ids);
+    expect(packed.split(',')).toHaveLength(3);
+    expect(unpackRuns(packed)).toEqual(ids);
+    expect(unpackRuns(packRuns([]))).toEqual([]);
   });
 });
 

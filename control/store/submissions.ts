@@ -1,6 +1,7 @@
 // submissions.ts - client-token records that make submissions idempotent: the first request with a token claims
-// it with the ids it will write; a retry with the same token gets those ids back instead of new jobs.
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+// it with the ids it will write; a retry with the same token gets those ids back (and writes whichever of those
+// jobs are missing, conditionally) instead of creating new jobs.
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoreContext } from './context.ts';
 import { fromHex16, hex16 } from './keys.ts';
 
@@ -10,8 +11,6 @@ const TOKEN_TTL_SECONDS = 24 * 3600;
 export interface SubmissionRecord {
   owner: string;
   ids: bigint[];
-  /** All job items were written (a retry of a complete submission writes nothing). */
-  complete: boolean;
 }
 
 export class SubmissionTable {
@@ -23,7 +22,7 @@ export class SubmissionTable {
       await this.ctx.doc.send(
         new PutCommand({
           TableName: this.ctx.table,
-          Item: { pk: `T#${token}`, sk: 'T', owner, ids: ids.map(hex16).join(''), complete: false, expiresAt: Math.floor(now) + TOKEN_TTL_SECONDS },
+          Item: { pk: `T#${token}`, sk: 'T', owner, ids: packRuns(ids), expiresAt: Math.floor(now) + TOKEN_TTL_SECONDS },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );
@@ -32,16 +31,32 @@ export class SubmissionTable {
       if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
       const out = await this.ctx.doc.send(new GetCommand({ TableName: this.ctx.table, Key: { pk: `T#${token}`, sk: 'T' }, ConsistentRead: true }));
       if (!out.Item) throw new Error(`client token ${token}: claimed but unreadable`);
-      const packed = String(out.Item.ids);
-      const found: bigint[] = [];
-      for (let i = 0; i < packed.length; i += 16) found.push(fromHex16(packed.slice(i, i + 16)));
-      return { owner: String(out.Item.owner), ids: found, complete: Boolean(out.Item.complete) };
+      return { owner: String(out.Item.owner), ids: unpackRuns(String(out.Item.ids)) };
     }
   }
+}
 
-  async markComplete(token: string): Promise<void> {
-    await this.ctx.doc.send(
-      new UpdateCommand({ TableName: this.ctx.table, Key: { pk: `T#${token}`, sk: 'T' }, UpdateExpression: 'SET complete = :t', ExpressionAttributeValues: { ':t': true } }),
-    );
+/**
+ * Ids as runs of consecutive values, `<hex16>+<count>` joined by commas: ids made together by one FLUID generator
+ * are mostly consecutive, so 10,000 of them take a few runs instead of 160 KB (the item limit is 400 KB).
+ */
+export function packRuns(ids: readonly bigint[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < ids.length; ) {
+    let j = i + 1;
+    while (j < ids.length && ids[j] === ids[j - 1]! + 1n) j++;
+    runs.push(`${hex16(ids[i]!)}+${j - i}`);
+    i = j;
   }
+  return runs.join(',');
+}
+
+export function unpackRuns(text: string): bigint[] {
+  const ids: bigint[] = [];
+  for (const run of text ? text.split(',') : []) {
+    const [start, count] = run.split('+');
+    const first = fromHex16(start!);
+    for (let k = 0; k < Number(count); k++) ids.push(first + BigInt(k));
+  }
+  return ids;
 }

@@ -21,7 +21,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export const KEY = { pk: 'pk', sk: 'sk' } as const;
 
 /** Attributes the active index projects: what the scheduler needs to rebuild its queue and graph. */
-export const ACTIVE_PROJECTION = ['owner', 'urgency', 'priority', 'req', 'dur', 'R', 'evc', 'tsub', 'st'];
+export const ACTIVE_PROJECTION = ['owner', 'urgency', 'priority', 'req', 'dur', 'R', 'ver', 'tsub', 'st'];
 
 export const INDEX = {
   active: { name: 'active', pk: 'apk', sk: 'ask', projection: ACTIVE_PROJECTION },

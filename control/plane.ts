@@ -1,0 +1,154 @@
+// plane.ts - the one wiring function: builds the control plane (job manager, scheduler, agent handler, services)
+// by explicit injection, for local mode (one long-lived process, sole writer) and for Lambda (stateless handlers).
+// Nothing here does I/O of its own; the host (local/ or control/lambda/) supplies the transport and the clock.
+import { FluidGenerator } from './core/fluid.ts';
+import type { QueuePolicy } from './core/queue/index.ts';
+import type { MatchPolicy } from './core/resource/types.ts';
+import { AgentHandler } from './agents/handler.ts';
+import { Dispatcher } from './agents/dispatch.ts';
+import { reapNodes } from './agents/liveness.ts';
+import type { AgentTransport, ConnectionRegistry } from './agents/transport.ts';
+import { JobManager } from './jobs/job-manager.ts';
+import type { Notifier } from './jobs/notifier.ts';
+import { Auth } from './resources/auth-service.ts';
+import { Resources } from './resources/resource-service.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import type { Secrets } from './security/secrets.ts';
+import { createSigner } from './security/signing.ts';
+import type { Services } from './services.ts';
+import type { StoreContext } from './store/context.ts';
+import { JobTable } from './store/jobs.ts';
+import { LeaseTable } from './store/lease.ts';
+import { NodeTable, type NodeItem } from './store/nodes.ts';
+import { OutputTable } from './store/output.ts';
+import { SubmissionTable } from './store/submissions.ts';
+import { UserTable } from './store/users.ts';
+
+export interface ControlPlaneOptions {
+  iid: string;
+  store: StoreContext;
+  secrets: Secrets;
+  /** local: this process is the only writer and hosts the scheduler; lambda: stateless handlers, a tick schedules. */
+  mode: 'local' | 'lambda';
+  transport: AgentTransport;
+  registry: ConnectionRegistry;
+  notifier: Notifier;
+  /** URI tasks use to reach the instance (FLURRY_URI). */
+  publicUri: string;
+  /** FLUIDs count milliseconds from this epoch (the instance's creation), so ids stay short. */
+  fluidEpochMs: number;
+  /** 0–16383, unique among processes that submit to this instance at the same time. */
+  generatorId: number;
+  /** Name of this process as scheduler lease holder. */
+  holder: string;
+  heartbeatSeconds?: number;
+  queuePolicy?: QueuePolicy;
+  matchPolicy?: MatchPolicy;
+  /** Seconds since the epoch (injectable for tests). */
+  clock?: () => number;
+  /** When the node was last heard from, for the reaper (local: the registry's memory; default: the node item). */
+  lastSeen?: (node: NodeItem) => number;
+  log?: (line: string) => void;
+}
+
+export interface ControlPlane {
+  services: Services;
+  agents: AgentHandler;
+  scheduler: Scheduler;
+  manager: JobManager;
+  dispatcher: Dispatcher;
+  auth: Auth;
+  tables: { jobs: JobTable; nodes: NodeTable; lease: LeaseTable; output: OutputTable; users: UserTable };
+  /** Heartbeat reaping (protocol 4.2). */
+  reap(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function createControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
+  const clock = o.clock ?? (() => Date.now() / 1000);
+  const heartbeatSeconds = o.heartbeatSeconds ?? 10;
+  const jobs = new JobTable(o.store);
+  const nodes = new NodeTable(o.store);
+  const lease = new LeaseTable(o.store);
+  const output = new OutputTable(o.store);
+  const users = new UserTable(o.store);
+  const fluids = new FluidGenerator({ id: o.generatorId, epoch: o.fluidEpochMs, clock: () => Date.now() });
+
+  const manager = new JobManager({
+    iid: o.iid,
+    jobs,
+    output,
+    submissions: new SubmissionTable(o.store),
+    fluids,
+    clock,
+    notifier: o.notifier,
+    soleWriter: o.mode === 'local',
+  });
+  const dispatcher = new Dispatcher({
+    transport: o.transport,
+    registry: o.registry,
+    sign: await createSigner(o.secrets.signingKey.privateJwk),
+    clock,
+    publicUri: o.publicUri,
+    log: o.log,
+  });
+  const scheduler = new Scheduler(
+    { iid: o.iid, holder: o.holder, queue: o.queuePolicy ?? 'fcfs', match: o.matchPolicy ?? 'first', reconcileEachPass: o.mode === 'lambda' },
+    { jobs, nodes, lease, manager, clock, dispatch: (job) => void dispatcher.start(job), log: o.log },
+  );
+  // In local mode the scheduler is fed directly; on Lambda the tick reconciles from the table instead.
+  const local = o.mode === 'local';
+  const nodeChanged = (node: NodeItem) => {
+    if (local) scheduler.nodeChanged(node);
+  };
+  manager.hooks = {
+    queued: (js) => local && scheduler.queued(js),
+    dequeued: (id) => local && scheduler.dequeued(id),
+    requeued: (job) => local && scheduler.requeued(job),
+    freed: (job) => local && scheduler.freed(job),
+    kill: (job, reason) => void dispatcher.kill(job, reason),
+    unsatisfiable: (req) => (local ? scheduler.unsatisfiable(req) : undefined),
+  };
+  const agents = new AgentHandler({
+    iid: o.iid,
+    nodes,
+    jobs,
+    manager,
+    registry: o.registry,
+    transport: o.transport,
+    dispatcher,
+    joinKey: o.secrets.joinKey,
+    signingPublicKey: o.secrets.signingKey.publicKey,
+    clock,
+    heartbeatSeconds,
+    nodeChanged,
+    log: o.log,
+  });
+  const auth = new Auth(users, o.secrets.tokenPepper, clock);
+  const resources = new Resources({ iid: o.iid, nodes, jobs, scheduler: local ? scheduler : undefined, clock, nodeChanged });
+
+  return {
+    services: { jobs: manager, resources, auth },
+    agents,
+    scheduler,
+    manager,
+    dispatcher,
+    auth,
+    tables: { jobs, nodes, lease, output, users },
+    reap: async () => {
+      await reapNodes({
+        iid: o.iid,
+        nodes,
+        jobs,
+        manager,
+        transport: o.transport,
+        clock,
+        heartbeatSeconds,
+        lastSeen: o.lastSeen ?? ((n) => n.hb),
+        nodeChanged,
+        log: o.log,
+      });
+    },
+    stop: () => scheduler.stop(),
+  };
+}

@@ -1,0 +1,312 @@
+// scheduler.ts - the scheduler loop of one instance: hold the lease, keep the queue and the resource graph in
+// memory, run a pass (control/core/queue decides), commit the allocations fenced by the lease, dispatch them.
+// Invariants: only the lease holder commits allocations (every commit carries its fencing token); the graph holds
+// exactly the allocations of running jobs plus those being committed; a commit that fails releases its resources;
+// when the lease changes hands or the cache is stale, everything is rebuilt from the table (restart is replay).
+import { encodeFluid } from '../core/fluid.ts';
+import { exceptionEvents } from '../core/job/index.ts';
+import { schedulePass, type PendingJob, type QueuePolicy } from '../core/queue/index.ts';
+import { ResourceGraph } from '../core/resource/graph.ts';
+import { rankList } from '../core/resource/rv1.ts';
+import type { MatchPolicy, NodeInventory, ResourceRequest, Rv1 } from '../core/resource/types.ts';
+import type { JobManager } from '../jobs/job-manager.ts';
+import { allocationAttributes, type JobState } from '../jobs/job-state.ts';
+import type { ActiveEntry, JobTable, LeaseFence } from '../store/jobs.ts';
+import { fromHex16, hex16 } from '../store/keys.ts';
+import type { LeaseTable } from '../store/lease.ts';
+import type { NodeItem, NodeTable } from '../store/nodes.ts';
+import { nodeGraphState } from './node-state.ts';
+
+export interface SchedulerOptions {
+  iid: string;
+  /** Unique name of this scheduler process (lease holder). */
+  holder: string;
+  queue: QueuePolicy;
+  match: MatchPolicy;
+  /** Seconds a lease lasts unless renewed. */
+  leaseSeconds?: number;
+  /**
+   * True where this process does not see every change as it happens (Lambda): every pass re-reads nodes, running
+   * jobs and new submissions from the table. False in local mode, where the job manager feeds the scheduler.
+   */
+  reconcileEachPass?: boolean;
+}
+
+export interface SchedulerDeps {
+  jobs: JobTable;
+  nodes: NodeTable;
+  lease: LeaseTable;
+  manager: JobManager;
+  /** Seconds since the epoch. */
+  clock: () => number;
+  /** Send `job.start` for a newly allocated job to its nodes. */
+  dispatch: (job: JobState) => void;
+  log?: (line: string) => void;
+}
+
+interface Queued extends PendingJob {
+  bid: bigint;
+}
+
+export class Scheduler {
+  private graph = new ResourceGraph();
+  private queue = new Map<string, Queued>();
+  private running = new Map<string, number>();
+  /** Allocations decided but not yet durable. */
+  private readonly committing = new Set<string>();
+  private fence: LeaseFence | undefined;
+  private built = false;
+  private passing: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  /** Completes when the commits started by passes so far have settled (tests and shutdown wait on it). */
+  private commits = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: SchedulerOptions,
+    private readonly deps: SchedulerDeps,
+  ) {}
+
+  /** Ask for a pass; passes never overlap, and requests made during one coalesce into one more. */
+  trigger(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.passing) {
+      this.again = true;
+      return this.passing;
+    }
+    this.passing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.passing = undefined;
+      }
+    })();
+    return this.passing;
+  }
+
+  /** Waits for the current pass and the commits already started. */
+  async settle(): Promise<void> {
+    while (this.passing || this.commits.size) {
+      await this.passing;
+      await Promise.all([...this.commits]);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.settle();
+    if (this.fence) await this.deps.lease.release(this.fence, this.deps.clock());
+  }
+
+  // ---- feeding (local mode: the job manager and the agent handler call these) ----
+
+  queued(jobs: JobState[]): void {
+    for (const j of jobs) this.enqueue(j.item.id, j.item.req, j.item.dur, j.view.priority ?? 0, j.item.tsub, j.view.state);
+    void this.trigger();
+  }
+
+  dequeued(id: bigint): void {
+    this.queue.delete(hex16(id));
+    void this.trigger();
+  }
+
+  requeued(job: JobState): void {
+    this.queued([job]);
+  }
+
+  freed(job: JobState): void {
+    const key = hex16(job.item.id);
+    if (this.graph.allocationOf(key)) this.graph.release(key);
+    this.running.delete(key);
+    void this.trigger();
+  }
+
+  /** A node joined or changed (inventory, online, drained). */
+  nodeChanged(node: NodeItem): void {
+    this.applyNode(node);
+    void this.trigger();
+  }
+
+  /** Why a request can never run on this instance, or undefined. */
+  unsatisfiable(req: ResourceRequest): string | undefined {
+    if (this.graph.canEverSatisfy(req)) return undefined;
+    const nodes = this.graph.nodes();
+    const cores = nodes.reduce((n, x) => n + x.cores, 0);
+    const gpus = nodes.reduce((n, x) => n + x.gpus, 0);
+    return `the instance has ${nodes.length} node(s), ${cores} core(s) and ${gpus} GPU(s) in all`;
+  }
+
+  /** The resource graph (read-only use: the resource listing). */
+  get resources(): ResourceGraph {
+    return this.graph;
+  }
+
+  get queueLength(): number {
+    return this.queue.size;
+  }
+
+  /** How many jobs hold resources on each rank. */
+  jobsPerRank(): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (const key of this.running.keys()) {
+      const R = this.graph.allocationOf(key);
+      if (R) for (const r of rankList(R)) counts.set(r, (counts.get(r) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  // ---- the pass ----
+
+  private async pass(): Promise<void> {
+    const now = this.deps.clock();
+    const fence = await this.deps.lease.acquire(this.opts.iid, this.opts.holder, this.opts.leaseSeconds ?? 30, now, this.fence);
+    if (!fence) {
+      // Another scheduler holds the lease: forget everything; rebuild if it comes back to us.
+      this.fence = undefined;
+      this.built = false;
+      return;
+    }
+    if (!this.built || !this.fence || fence.token !== this.fence.token) await this.rebuild();
+    else if (this.opts.reconcileEachPass) await this.reconcile();
+    this.fence = fence;
+
+    const decision = schedulePass(this.graph, [...this.queue.values()], [...this.running].map(([id, expiration]) => ({ id, expiration })), {
+      queue: this.opts.queue,
+      match: this.opts.match,
+      now,
+    });
+    for (const u of decision.unsatisfiable) this.refuse(u.id, u.reason);
+    for (const a of decision.alloc) {
+      const queued = this.queue.get(a.id);
+      this.queue.delete(a.id);
+      if (!queued) {
+        this.graph.release(a.id);
+        continue;
+      }
+      this.track(this.commitAllocation(queued.bid, a.id, a.R, fence));
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.commits.add(p);
+    void p.finally(() => this.commits.delete(p));
+  }
+
+  private async commitAllocation(id: bigint, key: string, R: Rv1, fence: LeaseFence): Promise<void> {
+    this.running.set(key, R.execution.expiration);
+    this.committing.add(key);
+    try {
+      const out = await this.deps.manager.committer.commit(
+        id,
+        (job) => {
+          if (job.view.state !== 'SCHED' || job.view.allocated) return null;
+          return { events: [{ timestamp: this.deps.clock(), name: 'alloc' }], set: allocationAttributes(R) };
+        },
+        fence,
+      );
+      if (out.status === 'applied') {
+        this.deps.dispatch(out.job);
+        return;
+      }
+      if (out.status === 'lease-lost') this.built = false;
+    } catch (err) {
+      this.deps.log?.(`scheduler: allocating ${encodeFluid(id)} failed: ${(err as Error).message}`);
+    } finally {
+      this.committing.delete(key);
+    }
+    // Not allocated after all (cancelled meanwhile, lease lost, or an error): give the resources back.
+    this.running.delete(key);
+    if (this.graph.allocationOf(key)) this.graph.release(key);
+    void this.trigger();
+  }
+
+  /** A job this instance can never run: a fatal exception, as Flux's scheduler raises "unsatisfiable request". */
+  private refuse(key: string, reason: string): void {
+    const queued = this.queue.get(key);
+    this.queue.delete(key);
+    if (!queued) return;
+    this.track(
+      this.deps.manager.committer
+        .commit(queued.bid, (job) => {
+          const events = exceptionEvents(job.view, { type: 'alloc', note: `unsatisfiable request: ${reason}`, timestamp: this.deps.clock() });
+          return events.length ? { events } : null;
+        })
+        .then(() => undefined, (err) => this.deps.log?.(`scheduler: refusing ${encodeFluid(queued.bid)}: ${(err as Error).message}`)),
+    );
+  }
+
+  // ---- state from the table ----
+
+  private enqueue(id: bigint, req: ResourceRequest, dur: number, priority: number, tsub: number, state: string): void {
+    const key = hex16(id);
+    if (state !== 'SCHED' || this.running.has(key)) return;
+    this.queue.set(key, { id: key, bid: id, priority, t_submit: tsub, request: req, duration: dur });
+  }
+
+  private applyNode(node: NodeItem): void {
+    if (!this.graph.hasNode(node.rank)) this.graph.addNode(node.rank, { ...node.inventory, hostname: node.name });
+    this.graph.setNodeState(node.rank, nodeGraphState(node));
+  }
+
+  /** Restart is replay: the graph from the nodes, allocations from running jobs' R, the queue from pending jobs. */
+  private async rebuild(): Promise<void> {
+    const [nodes, running, pending] = await Promise.all([
+      this.deps.nodes.list(this.opts.iid),
+      this.deps.jobs.queryActive(this.opts.iid, 'running'),
+      this.deps.jobs.queryActive(this.opts.iid, 'pending'),
+    ]);
+    const fed = [...this.queue.values()];
+    this.graph = new ResourceGraph();
+    this.queue = new Map();
+    this.running = new Map();
+    for (const n of nodes) this.applyNode(n);
+    for (const r of running) this.adoptRunning(r);
+    for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
+    // Submissions that arrived while we read stay queued (a stale one fails its conditional commit harmlessly).
+    for (const q of fed) if (!this.queue.has(q.id) && !this.running.has(q.id)) this.queue.set(q.id, q);
+    this.built = true;
+    this.deps.log?.(`scheduler: rebuilt: ${nodes.length} node(s), ${this.running.size} running, ${this.queue.size} pending`);
+  }
+
+  private adoptRunning(r: ActiveEntry): void {
+    const key = hex16(r.id);
+    if (!r.R) return;
+    try {
+      this.graph.allocateExact(key, r.R);
+      this.running.set(key, r.R.execution.expiration);
+    } catch (err) {
+      this.deps.log?.(`scheduler: cannot re-apply the allocation of ${encodeFluid(r.id)}: ${(err as Error).message}`);
+    }
+  }
+
+  /** Lambda: catch up with what other functions wrote since the last pass (nodes, completions, submissions). */
+  private async reconcile(): Promise<void> {
+    const [nodes, running, pending] = await Promise.all([
+      this.deps.nodes.list(this.opts.iid),
+      this.deps.jobs.queryActive(this.opts.iid, 'running'),
+      this.deps.jobs.queryActive(this.opts.iid, 'pending'),
+    ]);
+    for (const n of nodes) this.applyNode(n);
+    // The index is eventually consistent: a job missing from it is released only once a consistent read of the
+    // job itself confirms it is inactive (else a lagging index could free cores a job still uses).
+    const listed = new Set(running.map((r) => hex16(r.id)));
+    const missing = [...this.running.keys()].filter((k) => !listed.has(k) && !this.committing.has(k));
+    if (missing.length) {
+      for (const item of await this.deps.jobs.getMany(missing.map(fromHex16), ['st'], true)) {
+        const key = hex16(item.id);
+        if (item.st !== 'INACTIVE') continue;
+        if (this.graph.allocationOf(key)) this.graph.release(key);
+        this.running.delete(key);
+      }
+    }
+    for (const r of running) if (!this.running.has(hex16(r.id))) this.adoptRunning(r);
+    const stillPending = new Set(pending.map((p) => hex16(p.id)));
+    for (const key of [...this.queue.keys()]) if (!stillPending.has(key)) this.queue.delete(key);
+    for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
+  }
+}
+
+export type { NodeInventory };

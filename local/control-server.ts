@@ -1,0 +1,109 @@
+// control-server.ts - the control plane as a long-lived Node process (local mode and on-prem head nodes): the Hono
+// app on @hono/node-server and the agent link on the same port, the in-process scheduler, and the reaper timer.
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { createAdaptorServer } from '@hono/node-server';
+import { createApp } from '../control/api/app.ts';
+import { MemoryRegistry } from '../control/agents/memory-registry.ts';
+import { LocalNotifier } from '../control/jobs/notifier.ts';
+import { createControlPlane, type ControlPlane } from '../control/plane.ts';
+import type { QueuePolicy } from '../control/core/queue/index.ts';
+import type { MatchPolicy } from '../control/core/resource/types.ts';
+import type { Secrets } from '../control/security/secrets.ts';
+import type { StoreContext } from '../control/store/context.ts';
+import { WsAgentLink } from './ws-transport.ts';
+
+export interface ControlServerOptions {
+  iid: string;
+  store: StoreContext;
+  secrets: Secrets;
+  fluidEpochMs: number;
+  /** 0 picks a free port. */
+  port: number;
+  /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for agents on other machines). */
+  host?: string;
+  /** PEM certificate and key: serve https:// and wss:// (agents bursting in from the cloud need it). */
+  tls?: { cert: string; key: string };
+  /** The URI tasks and remote agents use; default derived from host and port. */
+  publicUri?: string;
+  heartbeatSeconds?: number;
+  queuePolicy?: QueuePolicy;
+  matchPolicy?: MatchPolicy;
+  version?: string;
+  log?: (line: string) => void;
+}
+
+export interface ControlServer {
+  uri: string;
+  port: number;
+  plane: ControlPlane;
+  link: WsAgentLink;
+  stop(): Promise<void>;
+}
+
+export async function startControlServer(o: ControlServerOptions): Promise<ControlServer> {
+  const registry = new MemoryRegistry();
+  const link = new WsAgentLink();
+  const host = o.host ?? '127.0.0.1';
+  const heartbeatSeconds = o.heartbeatSeconds ?? 10;
+  // The public URI is needed to build the plane; a free port is found first when 0 is asked for.
+  const fetch = (req: Request) => app.fetch(req);
+  const server = (
+    o.tls
+      ? createAdaptorServer({ fetch, createServer: createHttpsServer, serverOptions: { cert: o.tls.cert, key: o.tls.key } })
+      : createAdaptorServer({ fetch, createServer: createHttpServer })
+  ) as Server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : o.port;
+  const scheme = o.tls ? 'https' : 'http';
+  const uri = o.publicUri ?? `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  const plane = await createControlPlane({
+    iid: o.iid,
+    store: o.store,
+    secrets: o.secrets,
+    mode: 'local',
+    transport: link,
+    registry,
+    notifier: new LocalNotifier(),
+    publicUri: uri,
+    fluidEpochMs: o.fluidEpochMs,
+    generatorId: 0,
+    holder: `local-${process.pid}-${Date.now().toString(36)}`,
+    heartbeatSeconds,
+    queuePolicy: o.queuePolicy,
+    matchPolicy: o.matchPolicy,
+    lastSeen: (n) => registry.lastSeen(n.name) ?? n.hb,
+    log: o.log,
+  });
+  const app = createApp(plane.services, { version: o.version, log: o.log });
+  link.attach(server, plane.agents, o.log);
+  // Keep-alive connections of long polls must not hold shutdown hostage.
+  server.keepAliveTimeout = 5_000;
+
+  await plane.scheduler.trigger();
+  const reaper = setInterval(() => {
+    plane.reap().catch((err: Error) => o.log?.(`reaper: ${err.message}`));
+    void plane.scheduler.trigger();
+  }, heartbeatSeconds * 1000);
+  reaper.unref();
+
+  return {
+    uri,
+    port,
+    plane,
+    link,
+    async stop() {
+      clearInterval(reaper);
+      // 1001 "going away": agents keep their jobs and reconnect to the next control plane.
+      link.closeAll(1001, 'control plane stopping');
+      await plane.stop();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
