@@ -48,6 +48,8 @@ export interface ControlPlaneOptions {
   clock?: () => number;
   /** When the node was last heard from, for the reaper (local: the registry's memory; default: the node item). */
   lastSeen?: (node: NodeItem) => number;
+  /** Lambda: there is work for the scheduler (a submission, freed resources, a node joined): request a tick. */
+  requestPass?: () => void;
   log?: (line: string) => void;
 }
 
@@ -98,14 +100,13 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   );
   // In local mode the scheduler is fed directly; on Lambda the tick reconciles from the table instead.
   const local = o.mode === 'local';
-  const nodeChanged = (node: NodeItem) => {
-    if (local) scheduler.nodeChanged(node);
-  };
+  const pass = () => o.requestPass?.();
+  const nodeChanged = (node: NodeItem) => (local ? scheduler.nodeChanged(node) : pass());
   manager.hooks = {
-    queued: (js) => local && scheduler.queued(js),
-    dequeued: (id) => local && scheduler.dequeued(id),
-    requeued: (job) => local && scheduler.requeued(job),
-    freed: (job) => local && scheduler.freed(job),
+    queued: (js) => (local ? scheduler.queued(js) : pass()),
+    dequeued: (id) => (local ? scheduler.dequeued(id) : pass()),
+    requeued: (job) => (local ? scheduler.requeued(job) : pass()),
+    freed: (job) => (local ? scheduler.freed(job) : pass()),
     kill: (job, reason) => void dispatcher.kill(job, reason),
     unsatisfiable: (req) => (local ? scheduler.unsatisfiable(req) : undefined),
   };
