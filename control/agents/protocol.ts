@@ -199,31 +199,49 @@ export function parseFrame<T>(text: string, schema: z.ZodType<T>): T[] {
     if (typeof item !== 'object' || item === null) throw new ProtocolError(`${where}: not an object`);
     const rec = item as Record<string, unknown>;
     if (rec.v !== PROTOCOL_VERSION) throw new ProtocolError(`${where}: unsupported protocol version ${JSON.stringify(rec.v)}`);
+    if (typeof rec.type !== 'string' || !knownTypes(schema).has(rec.type)) {
+      throw new ProtocolError(`${where}: unknown message type ${JSON.stringify(rec.type)}`);
+    }
     const parsed = schema.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue?.path.length ? issue.path.join('.') : '';
-      const detail = issue?.code === 'invalid_union' && !path ? `unknown message type ${JSON.stringify(rec.type)}` : `${path ? path + ': ' : ''}${issue?.message}`;
-      throw new ProtocolError(`${where} (${String(rec.type)}): ${detail}`);
+      throw new ProtocolError(`${where} (${rec.type}): ${path ? path + ': ' : ''}${issue?.message}`);
     }
     return parsed.data;
   });
 }
 
-/** Splits messages into frames of at most MAX_FRAME_BYTES (1.2); each frame is a JSON array. */
+const typesOf = new WeakMap<object, Set<string>>();
+/** The message types a discriminated-union schema accepts. */
+function knownTypes(schema: z.ZodType): Set<string> {
+  let types = typesOf.get(schema);
+  if (!types) {
+    const options = (schema as unknown as { options?: Array<{ shape: { type: { value: string } } }> }).options ?? [];
+    types = new Set(options.map((o) => o.shape.type.value));
+    typesOf.set(schema, types);
+  }
+  return types;
+}
+
+const encoder = new TextEncoder();
+
+/** Splits messages into frames of at most MAX_FRAME_BYTES of UTF-8 (1.2); each frame is a JSON array. */
 export function packFrames(messages: object[]): string[] {
   const frames: string[] = [];
   let current: string[] = [];
   let size = 2;
   for (const m of messages) {
     const text = JSON.stringify(m);
-    if (current.length && size + text.length + 1 > MAX_FRAME_BYTES) {
+    // ASCII text is one byte per character; only measure the UTF-8 length when there is more.
+    const bytes = /^[\x00-\x7f]*$/.test(text) ? text.length : encoder.encode(text).length;
+    if (current.length && size + bytes + 1 > MAX_FRAME_BYTES) {
       frames.push(`[${current.join(',')}]`);
       current = [];
       size = 2;
     }
     current.push(text);
-    size += text.length + 1;
+    size += bytes + 1;
   }
   if (current.length) frames.push(`[${current.join(',')}]`);
   return frames;
