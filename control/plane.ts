@@ -110,6 +110,8 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     kill: (job, reason) => void dispatcher.kill(job, reason),
     unsatisfiable: (req) => (local ? scheduler.unsatisfiable(req) : undefined),
   };
+  // Local mode reuses cores as soon as a job's processes are gone (the scheduler survives the crash case on rebuild).
+  if (local) manager.execution.finishing = (job) => scheduler.freed(job);
   const agents = new AgentHandler({
     iid: o.iid,
     nodes,

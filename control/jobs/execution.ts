@@ -24,6 +24,13 @@ export function nodeIndex(job: JobState, rank: number): number {
 }
 
 export class Execution {
+  /**
+   * Called when every node of a job has reported its exit and the completion is being written: the processes are
+   * gone, so a long-lived scheduler may reuse the resources before the `free` event is durable (see the scheduler's
+   * rebuild for the crash case). Not called when a node was lost (its processes may still run).
+   */
+  finishing: (job: JobState) => void = () => {};
+
   constructor(
     private readonly committer: EventCommitter,
     private readonly clock: () => number,
@@ -55,7 +62,9 @@ export class Execution {
       if (report.timedOut) {
         add(exceptionEvents(view, { type: 'timeout', note: `job exceeded its time limit of ${job.item.dur}s`, timestamp: time }));
       }
-      add(this.completionIfDone({ ...job, view }, exits, time));
+      const completion = this.completionIfDone({ ...job, view }, exits, time);
+      add(completion);
+      if (completion.some((e) => e.name === 'free') && !Object.values(exits).includes(LOST)) this.finishing(job);
       return { events, set: { exits, oc } };
     });
   }

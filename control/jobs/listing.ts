@@ -35,9 +35,9 @@ export async function listJobs(scope: ListScope, req: ListRequest): Promise<{ jo
 async function listActive(scope: ListScope, req: ListRequest): Promise<{ jobs: JobSummary[]; cursor?: string }> {
   const entries = [...(await scope.table.queryActive(scope.iid, 'pending')), ...(await scope.table.queryActive(scope.iid, 'running'))];
   const below = req.cursor === undefined ? undefined : fromHex16(req.cursor);
-  const ids = entries
+  const ids = [...new Set(entries
     .filter((e) => (req.user === undefined || e.owner === req.user) && (below === undefined || e.id < below))
-    .map((e) => e.id)
+    .map((e) => e.id))]
     .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
   const jobs: JobSummary[] = [];
   let last: bigint | undefined;

@@ -7,7 +7,7 @@ import { encodeFluid } from '../core/fluid.ts';
 import { exceptionEvents } from '../core/job/index.ts';
 import { schedulePass, type PendingJob, type QueuePolicy } from '../core/queue/index.ts';
 import { ResourceGraph } from '../core/resource/graph.ts';
-import { rankList } from '../core/resource/rv1.ts';
+import { rankList, rankShares } from '../core/resource/rv1.ts';
 import type { MatchPolicy, NodeInventory, ResourceRequest, Rv1 } from '../core/resource/types.ts';
 import type { JobManager } from '../jobs/job-manager.ts';
 import { allocationAttributes, type JobState } from '../jobs/job-state.ts';
@@ -55,6 +55,8 @@ export class Scheduler {
   /** Allocations decided but not yet durable. */
   private readonly committing = new Set<string>();
   private fence: LeaseFence | undefined;
+  /** When the lease must be renewed (seconds since the epoch). */
+  private leaseRenewAt = 0;
   private built = false;
   private passing: Promise<void> | undefined;
   private again = false;
@@ -162,10 +164,17 @@ export class Scheduler {
 
   private async pass(): Promise<void> {
     const now = this.deps.clock();
-    const fence = await this.deps.lease.acquire(this.opts.iid, this.opts.holder, this.opts.leaseSeconds ?? 30, now, this.fence);
+    const ttl = this.opts.leaseSeconds ?? 30;
+    // Renew only when half the lease is gone: a pass must not cost a write (commits check the fence anyway).
+    let fence = this.fence;
+    if (!fence || now >= this.leaseRenewAt) {
+      fence = await this.deps.lease.acquire(this.opts.iid, this.opts.holder, ttl, now, this.fence);
+      this.leaseRenewAt = fence ? now + ttl / 2 : 0;
+    }
     if (!fence) {
       // Another scheduler holds the lease: forget everything; rebuild if it comes back to us.
       this.fence = undefined;
+      this.leaseRenewAt = 0;
       this.built = false;
       return;
     }
@@ -211,7 +220,10 @@ export class Scheduler {
         this.deps.dispatch(out.job);
         return;
       }
-      if (out.status === 'lease-lost') this.built = false;
+      if (out.status === 'lease-lost') {
+        this.built = false;
+        this.leaseRenewAt = 0;
+      }
     } catch (err) {
       this.deps.log?.(`scheduler: allocating ${encodeFluid(id)} failed: ${(err as Error).message}`);
     } finally {
@@ -263,7 +275,7 @@ export class Scheduler {
     this.queue = new Map();
     this.running = new Map();
     for (const n of nodes) this.applyNode(n);
-    for (const r of running) this.adoptRunning(r);
+    this.adoptRunning(running);
     for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
     // Submissions that arrived while we read stay queued (a stale one fails its conditional commit harmlessly).
     for (const q of fed) if (!this.queue.has(q.id) && !this.running.has(q.id)) this.queue.set(q.id, q);
@@ -271,14 +283,31 @@ export class Scheduler {
     this.deps.log?.(`scheduler: rebuilt: ${nodes.length} node(s), ${this.running.size} running, ${this.queue.size} pending`);
   }
 
-  private adoptRunning(r: ActiveEntry): void {
-    const key = hex16(r.id);
-    if (!r.R) return;
-    try {
-      this.graph.allocateExact(key, r.R);
-      this.running.set(key, r.R.execution.expiration);
-    } catch (err) {
-      this.deps.log?.(`scheduler: cannot re-apply the allocation of ${encodeFluid(r.id)}: ${(err as Error).message}`);
+  /**
+   * Re-applies the allocations of running jobs, oldest first (by R's starttime). Two allocations can overlap after a
+   * crash: local mode frees a job's resources as soon as its nodes report exit, before its completion is durable, so
+   * a later job may hold them durably while the earlier job still looks running. The later one is what runs there:
+   * it evicts the earlier from the graph (that job's agent re-reports its exit, and its completion follows).
+   */
+  private adoptRunning(entries: readonly ActiveEntry[]): void {
+    const sorted = entries.filter((r) => r.R).sort((a, b) => a.R!.execution.starttime - b.R!.execution.starttime);
+    for (const r of sorted) {
+      const key = hex16(r.id);
+      if (this.running.has(key)) continue;
+      const R = r.R!;
+      for (const other of [...this.running.keys()]) {
+        const held = this.graph.allocationOf(other);
+        if (held && overlaps(held, R)) {
+          this.graph.release(other);
+          this.deps.log?.(`scheduler: ${encodeFluid(fromHex16(other))} yields its resources to the later allocation of ${encodeFluid(r.id)}`);
+        }
+      }
+      try {
+        this.graph.allocateExact(key, R);
+        this.running.set(key, R.execution.expiration);
+      } catch (err) {
+        this.deps.log?.(`scheduler: cannot re-apply the allocation of ${encodeFluid(r.id)}: ${(err as Error).message}`);
+      }
     }
   }
 
@@ -302,7 +331,7 @@ export class Scheduler {
         this.running.delete(key);
       }
     }
-    for (const r of running) if (!this.running.has(hex16(r.id))) this.adoptRunning(r);
+    this.adoptRunning(running);
     const stillPending = new Set(pending.map((p) => hex16(p.id)));
     for (const key of [...this.queue.keys()]) if (!stillPending.has(key)) this.queue.delete(key);
     for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
@@ -310,3 +339,16 @@ export class Scheduler {
 }
 
 export type { NodeInventory };
+
+/** Do two allocations share a core or a GPU? */
+function overlaps(a: Rv1, b: Rv1): boolean {
+  const sa = rankShares(a);
+  for (const [rank, share] of rankShares(b)) {
+    const other = sa.get(rank);
+    if (!other) continue;
+    const cores = new Set(other.cores);
+    const gpus = new Set(other.gpus);
+    if (share.cores.some((c) => cores.has(c)) || share.gpus.some((g) => gpus.has(g))) return true;
+  }
+  return false;
+}

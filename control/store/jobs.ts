@@ -155,7 +155,8 @@ export class JobTable {
     const found = new Map<string, JobItem>();
     const names: Record<string, string> = {};
     const projection = attributes ? ['id', ...attributes].map((a, i) => ((names[`#a${i}`] = a), `#a${i}`)).join(',') : undefined;
-    await forEachLimit(chunk(ids, 100), PARALLEL, async (batch) => {
+    // BatchGetItem refuses duplicate keys (a job moving between index slots can be listed twice).
+    await forEachLimit(chunk([...new Set(ids)], 100), PARALLEL, async (batch) => {
       let keys = batch.map((id) => ({ pk: jobPk(id), sk: 'META' }));
       for (let attempt = 0; keys.length; attempt++) {
         if (attempt > 0) await backoff(attempt);

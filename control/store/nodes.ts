@@ -130,7 +130,7 @@ export class NodeTable {
   }
 
   async getConnection(conn: string): Promise<{ iid: string; node: string } | undefined> {
-    const out = await this.ctx.doc.send(new GetCommand({ TableName: this.ctx.table, Key: { pk: `C#${conn}`, sk: 'C' } }));
+    const out = await this.ctx.doc.send(new GetCommand({ TableName: this.ctx.table, Key: { pk: `C#${conn}`, sk: 'C' }, ConsistentRead: true }));
     return out.Item ? { iid: String(out.Item.iid), node: String(out.Item.node) } : undefined;
   }
 

@@ -41,8 +41,8 @@ describe('JobTable', () => {
     const got = await new JobTable(ctx).get((1n << 60n) + 59n);
     expect(got?.id).toBe((1n << 60n) + 59n);
     expect(got?.eventlog[0]?.name).toBe('submit');
-    const many = await new JobTable(ctx).getMany([(1n << 60n) + 3n, 999n, (1n << 60n) + 1n], ['st', 'owner']);
-    expect(many.map((j) => j.id)).toEqual([(1n << 60n) + 3n, (1n << 60n) + 1n]);
+    const many = await new JobTable(ctx).getMany([(1n << 60n) + 3n, 999n, (1n << 60n) + 1n, (1n << 60n) + 3n], ['st', 'owner']);
+    expect(many.map((j) => j.id)).toEqual([(1n << 60n) + 3n, (1n << 60n) + 1n, (1n << 60n) + 3n]);
     expect(many[0]?.st).toBe('SCHED');
     expect(many[0]?.eventlog).toBeUndefined();
   });
