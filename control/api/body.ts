@@ -37,8 +37,13 @@ export function jsonBody(maxBytes: number = DEFAULT_MAX_BODY_BYTES): MiddlewareH
     } else if (isJson) {
       text = '{}'; // an empty JSON body means "no fields", so optional bodies may be left out
     }
-    // A string body would add a text/plain Content-Type when there is none: pass null for "no body" instead.
-    if (raw.body || text !== '') c.req.raw = new Request(raw, { body: text === '' ? null : text });
+    // A fresh Request (the original's body stream is consumed; Node's fetch refuses to copy a used Request), with
+    // the checked text. A string body would add a text/plain Content-Type when there is none: null for "no body".
+    if (raw.body || text !== '') {
+      const headers = new Headers(raw.headers);
+      headers.delete('content-length');
+      c.req.raw = new Request(raw.url, { method: raw.method, headers, body: text === '' ? null : text, signal: raw.signal });
+    }
     await next();
   };
 }

@@ -33,6 +33,8 @@ const GROUPS: Record<string, readonly State[]> = {
   pending: PENDING_STATES,
   running: RUNNING_STATES,
   active: ACTIVE_STATES,
+  // `flurry jobs -a`: every state, finished jobs included.
+  all: STATES,
 };
 
 function lookup(word: string): { states?: readonly State[]; result?: Result } | undefined {
