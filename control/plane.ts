@@ -74,7 +74,9 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
   const lease = new LeaseTable(o.store);
   const output = new OutputTable(o.store);
   const users = new UserTable(o.store);
-  const fluids = new FluidGenerator({ id: o.generatorId, epoch: o.fluidEpochMs, clock: () => Date.now() });
+  // Never issue an id at or below one already stored, even if the clock stepped back across a restart.
+  const latest = await jobs.latestId(o.iid);
+  const fluids = new FluidGenerator({ id: o.generatorId, epoch: o.fluidEpochMs, clock: () => Date.now(), after: latest });
 
   const manager = new JobManager({
     iid: o.iid,

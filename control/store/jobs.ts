@@ -282,6 +282,11 @@ export class JobTable {
     return out;
   }
 
+  /** The newest job id of the instance, if any (a restarted FLUID generator continues after it). */
+  async latestId(iid: string): Promise<bigint | undefined> {
+    return (await this.listIds(iid, { limit: 1 })).ids[0];
+  }
+
   /** A page of job ids, newest first: one owner's (`owner` index) or the whole instance's (`all` index). */
   async listIds(iid: string, opts: { owner?: string; limit: number; cursor?: string }): Promise<{ ids: bigint[]; cursor?: string }> {
     const index = opts.owner === undefined ? INDEX.all : INDEX.owner;
