@@ -121,7 +121,7 @@ export class AgentHandler {
       iid: this.deps.iid,
       name,
       rank,
-      inventory: existing && existing.inventory.cores !== m.node.cores ? existing.inventory : m.node,
+      inventory: m.node,
       online: true,
       drained: existing?.drained,
       conn,

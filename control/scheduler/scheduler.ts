@@ -160,6 +160,39 @@ export class Scheduler {
     return counts;
   }
 
+  /**
+   * A read-only view for the elastic policy: the jobs waiting in the queue and each node's usage (running jobs,
+   * free cores and GPUs, when its jobs' time limits end). Copies only; nothing here changes the scheduler.
+   * @example scheduler.snapshot().pending.length // jobs still waiting after the last pass
+   */
+  snapshot(): SchedulerSnapshot {
+    const perRank = new Map<number, { jobs: number; busyUntil: number | undefined }>();
+    for (const [key, expiration] of this.running) {
+      const R = this.graph.allocationOf(key);
+      if (!R) continue;
+      for (const r of rankList(R)) {
+        const u = perRank.get(r) ?? { jobs: 0, busyUntil: 0 };
+        u.jobs++;
+        // An expiration of 0 is no time limit: the node is busy for an unknown time.
+        u.busyUntil = u.busyUntil === undefined || !(expiration > 0) ? undefined : Math.max(u.busyUntil, expiration);
+        perRank.set(r, u);
+      }
+    }
+    return {
+      built: this.built,
+      pending: [...this.queue.values()].map((q) => ({ id: q.bid, request: q.request, duration: q.duration, priority: q.priority, t_submit: q.t_submit })),
+      nodes: this.graph.nodes().map((n) => {
+        const u = perRank.get(n.rank);
+        const node: SnapshotNode = {
+          rank: n.rank, hostname: n.hostname, state: n.state, cores: n.cores, freeCores: n.freeCores, gpus: n.gpus, freeGpus: n.freeGpus,
+          memoryMB: n.memoryMB, jobs: u?.jobs ?? 0,
+        };
+        if (u && u.busyUntil !== undefined) node.busyUntil = u.busyUntil;
+        return node;
+      }),
+    };
+  }
+
   // ---- the pass ----
 
   private async pass(): Promise<void> {
@@ -259,7 +292,11 @@ export class Scheduler {
   }
 
   private applyNode(node: NodeItem): void {
-    if (!this.graph.hasNode(node.rank)) this.graph.addNode(node.rank, { ...node.inventory, hostname: node.name });
+    const inventory = { ...node.inventory, hostname: node.name };
+    const known = this.graph.node(node.rank);
+    // A node that came back with a different inventory is re-added, once nothing is allocated on it.
+    if (known && !sameInventory(known, inventory) && known.freeCores === known.cores && known.freeGpus === known.gpus) this.graph.removeNode(node.rank);
+    if (!this.graph.hasNode(node.rank)) this.graph.addNode(node.rank, inventory);
     this.graph.setNodeState(node.rank, nodeGraphState(node));
   }
 
@@ -340,6 +377,30 @@ export class Scheduler {
 
 export type { NodeInventory };
 
+/** One node of a scheduler snapshot. */
+export interface SnapshotNode {
+  rank: number;
+  hostname: string;
+  state: 'up' | 'down' | 'drained';
+  cores: number;
+  freeCores: number;
+  gpus: number;
+  freeGpus: number;
+  memoryMB: number;
+  /** Jobs holding resources on it. */
+  jobs: number;
+  /** Latest time limit (seconds since the epoch) of its jobs; absent when it runs none or one has no limit. */
+  busyUntil?: number;
+}
+
+/** What `Scheduler.snapshot()` returns. */
+export interface SchedulerSnapshot {
+  /** False until the first pass has rebuilt the queue and graph from the table. */
+  built: boolean;
+  pending: Array<{ id: bigint; request: ResourceRequest; duration: number; priority: number; t_submit: number }>;
+  nodes: SnapshotNode[];
+}
+
 /** Do two allocations share a core or a GPU? */
 function overlaps(a: Rv1, b: Rv1): boolean {
   const sa = rankShares(a);
@@ -351,4 +412,16 @@ function overlaps(a: Rv1, b: Rv1): boolean {
     if (share.cores.some((c) => cores.has(c)) || share.gpus.some((g) => gpus.has(g))) return true;
   }
   return false;
+}
+
+function sameInventory(a: { cores: number; gpus: number; memoryMB: number; sockets: number; properties: string[]; zone: string; group: string }, b: NodeInventory): boolean {
+  return (
+    a.cores === b.cores &&
+    a.gpus === b.gpus &&
+    a.memoryMB === b.memoryMB &&
+    a.sockets === (b.sockets ?? 1) &&
+    a.zone === (b.zone ?? 'default') &&
+    a.group === (b.group ?? 'default') &&
+    a.properties.join('\u0000') === [...b.properties].sort().join('\u0000')
+  );
 }

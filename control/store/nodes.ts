@@ -44,6 +44,29 @@ export class NodeTable {
     return Number(out.Attributes?.nextRank) - 1;
   }
 
+  /**
+   * Registers nodes expected to join (local agents, a known on-prem inventory) before they do, with ranks in the order
+   * given, so ranks are predictable (node0 is rank 0) and jobs can wait for nodes that are still starting. Nodes
+   * already registered keep their rank; the new ones start offline.
+   */
+  async preregister(iid: string, nodes: ReadonlyArray<{ name: string; inventory: NodeInventory }>, now: number): Promise<void> {
+    for (const n of nodes) {
+      if (await this.get(iid, n.name)) continue;
+      const rank = await this.allocateRank(iid);
+      try {
+        await this.ctx.doc.send(
+          new PutCommand({
+            TableName: this.ctx.table,
+            Item: { pk: instancePk(iid), sk: nodeSk(n.name), iid, name: n.name, rank, inventory: n.inventory, online: false, hb: 0, joinedAt: now },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      }
+    }
+  }
+
   async get(iid: string, name: string): Promise<NodeItem | undefined> {
     const out = await this.ctx.doc.send(
       new GetCommand({ TableName: this.ctx.table, Key: { pk: instancePk(iid), sk: nodeSk(name) }, ConsistentRead: true }),

@@ -187,6 +187,19 @@ describe('NodeTable and UserTable', () => {
     expect(await n.getConnection('c2')).toBeUndefined();
   });
 
+  it('preregisters expected nodes with ranks in order, offline, and keeps existing ones', async () => {
+    const n = new NodeTable(ctx);
+    const inventory = (hostname: string) => ({ hostname, cores: 2, gpus: 0, memoryMB: 1024, properties: [] });
+    await n.preregister('prereg', [{ name: 'node0', inventory: inventory('node0') }, { name: 'node1', inventory: inventory('node1') }], 5);
+    await n.preregister('prereg', [{ name: 'node1', inventory: inventory('node1') }, { name: 'node2', inventory: inventory('node2') }], 6);
+    const nodes = await n.list('prereg');
+    expect(nodes.map((x) => [x.name, x.rank, x.online])).toEqual([
+      ['node0', 0, false],
+      ['node1', 1, false],
+      ['node2', 2, false],
+    ]);
+  });
+
   it('stores users by token hash', async () => {
     const u = new UserTable(ctx);
     await u.put('abc', { user: 'alice', role: 'owner', createdAt: 1 });

@@ -86,6 +86,12 @@ export async function startTestInstance(o: TestInstanceOptions = {}): Promise<Te
   };
 
   const n = o.nodes ?? 2;
+  // As `flurry start` does: the expected nodes are known before they join, so node<i> is rank i.
+  await server.plane.tables.nodes.preregister(
+    iid,
+    Array.from({ length: n }, (_, i) => ({ name: `node${i}`, inventory: { hostname: `node${i}`, cores, gpus, memoryMB: 1024, properties: [] } })),
+    Date.now() / 1000,
+  );
   for (let i = 0; i < n; i++) await startAgent(`node${i}`);
   await waitFor(async () => (await api<{ free: { nnodes: number } }>('/v1/resources')).body.free.nnodes === n, 15_000, `${n} agents to join`);
 
