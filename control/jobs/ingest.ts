@@ -12,6 +12,7 @@ import type { Caller, SubmitInput } from '../services.ts';
 import type { JobItem, JobTable } from '../store/jobs.ts';
 import type { SubmissionTable } from '../store/submissions.ts';
 import { WriteBatcher } from './batcher.ts';
+import { checkDependencies } from './dependencies.ts';
 import { stateOf, type JobState } from './job-state.ts';
 
 /** Jobs per submission: the client-token record and the response stay well under their size limits. */
@@ -73,20 +74,22 @@ export class Ingest {
   /** Parses and validates everything before anything is written. */
   private prepare(input: SubmitInput): Prepared[] {
     const many = input.jobspecs.length > 1;
-    if (input.jobspecs.length === 0) throw new InvalidInputError('at least one jobspec is required', 'jobspec');
+    if (input.jobspecs.length === 0) throw new InvalidInputError('at least one jobspec is required', 'jobspecs');
     if (input.cc && many) throw new InvalidInputError('cc replicates a single jobspec; it cannot be combined with several', 'cc');
     const count = input.cc ? input.cc.length : input.jobspecs.length;
     if (count > MAX_JOBS_PER_SUBMIT) throw new InvalidInputError(`at most ${MAX_JOBS_PER_SUBMIT} jobs per submission (got ${count})`, input.cc ? 'cc' : 'jobspecs');
     if (input.cc && input.cc.length === 0) throw new InvalidInputError('must name at least one id', 'cc');
 
     const specs = input.jobspecs.map((raw, i) => {
-      const field = many ? `jobspecs[${i}]` : 'jobspec';
+      // Always jobspecs[i]: the HTTP edge knows whether the client sent one `jobspec` and names the field accordingly.
+      const field = `jobspecs[${i}]`;
       const jobspec = withField(field, () => validateJobspecV1(typeof raw === 'string' ? parseJobspecText(raw) : raw));
       const shape = describeJobspec(jobspec);
       const queue = shape.queue ?? 'default';
       if (!QUEUES.includes(queue)) {
         throw new InvalidInputError(`queue "${queue}" does not exist (queues: ${QUEUES.join(', ')})`, `${field}.attributes.system.queue`);
       }
+      checkDependencies(shape.dependencies, field);
       const why = this.deps.unsatisfiable(shape.request);
       if (why) throw new InvalidInputError(`unsatisfiable request: ${why}`, `${field}.resources`);
       return { jobspec, field };

@@ -14,6 +14,7 @@ import type { OutputEntry, OutputTable } from '../store/output.ts';
 import type { SubmissionTable } from '../store/submissions.ts';
 import { WriteBatcher } from './batcher.ts';
 import { EventCommitter } from './committer.ts';
+import { Dependencies } from './dependencies.ts';
 import { Execution, nodeIndex } from './execution.ts';
 import { Ingest } from './ingest.ts';
 import { MemoryJobCache } from './job-cache.ts';
@@ -68,6 +69,7 @@ export class JobManager implements JobService {
   readonly cache = new MemoryJobCache();
   readonly committer: EventCommitter;
   readonly execution: Execution;
+  readonly dependencies: Dependencies;
   private readonly ingest: Ingest;
   private readonly outputWrites: WriteBatcher<OutputChunk>;
   hooks: JobHooks = noHooks;
@@ -75,6 +77,7 @@ export class JobManager implements JobService {
   constructor(private readonly deps: JobManagerDeps) {
     this.committer = new EventCommitter(deps.jobs, this.cache, { onCommitted: (job, events) => this.afterCommit(job, events) });
     this.execution = new Execution(this.committer, deps.clock);
+    this.dependencies = new Dependencies({ committer: this.committer, load: (id) => this.load(id), clock: deps.clock });
     this.outputWrites = new WriteBatcher((chunks) => deps.output.put(chunks), 4, 500);
     this.ingest = new Ingest({
       iid: deps.iid,
@@ -86,6 +89,7 @@ export class JobManager implements JobService {
       submitted: (jobs) => {
         for (const j of jobs) this.cache.set(j.item.id, j);
         this.hooks.queued(jobs);
+        for (const j of jobs) if (j.view.state === 'DEPEND') void this.dependencies.evaluate(j.item.id).catch(() => undefined);
       },
     });
   }
@@ -97,6 +101,7 @@ export class JobManager implements JobService {
     this.deps.notifier.notify(outputKey(id));
     const names = new Set(events.map((e) => e.name));
     if (names.has('free')) this.hooks.freed(job);
+    if (names.has('start') || names.has('clean')) this.dependencies.antecedentChanged(id);
     const fatal = events.find((e) => e.name === 'exception' && (e.context?.severity ?? 0) === 0);
     if (fatal) {
       if (job.view.allocated && !job.view.freed) this.hooks.kill(job, String(fatal.context?.note ?? fatal.context?.type ?? 'exception'));
@@ -215,6 +220,12 @@ export class JobManager implements JobService {
     });
     if (out.status === 'lease-lost') throw new Error('unexpected lease check on urgency');
     return summaryOf(out.job.item, this.deps.clock());
+  }
+
+  /** Re-evaluates every job waiting in DEPEND (after a restart, and on each tick where nothing stays in memory). */
+  async evaluateDependencies(): Promise<void> {
+    const pending = await this.deps.jobs.queryActive(this.deps.iid, 'pending');
+    await Promise.all(pending.filter((p) => p.st === 'DEPEND').map((p) => this.dependencies.evaluate(p.id).catch(() => undefined)));
   }
 
   /** A `job.output` message from a node of the job: stored (batched with others), then long polls wake. */

@@ -83,7 +83,7 @@ describe('job lifecycle over HTTP with real agents', () => {
     const jobspec = jobspecFromShape(['true'], { nodes: 3, cwd: '/tmp' });
     const res = await inst.api<{ error: { code: string; field: string; message: string } }>('/v1/jobs', { body: { jobspec } });
     expect(res.status).toBe(400);
-    expect(res.body.error.field).toBe('jobspec.resources');
+    expect(res.body.error.field).toBe('body.jobspec.resources');
     expect(res.body.error.message).toMatch(/unsatisfiable/);
   });
 });
