@@ -4,6 +4,7 @@
 import type { JobEvent } from './core/job/index.ts';
 import type { Result, State } from './core/job/index.ts';
 import type { Rv1 } from './core/resource/types.ts';
+import type { KvsLookupOptions, KvsLookupResult, KvsNamespace, KvsWatchPage, Op } from './kvs/types.ts';
 import type { Role } from './store/users.ts';
 
 export type { Role };
@@ -149,9 +150,103 @@ export interface AuthService {
   authenticate(token: string): Promise<Caller | undefined>;
 }
 
+/** Flux's KVS (control/kvs): namespaces, lookups, transactions, watches. Namespace names and keys as Flux spells them. */
+export interface KvsService {
+  /** Every namespace for the instance owner; the caller's own for anyone else. */
+  listNamespaces(caller: Caller): Promise<KvsNamespace[]>;
+  /** Instance owner (any name, any owner), or a job's owner (`job-<id>` of their job). Exists: ConflictError. */
+  createNamespace(caller: Caller, name: string, owner?: string): Promise<KvsNamespace>;
+  removeNamespace(caller: Caller, name: string): Promise<void>;
+  /** The namespace's current version: how many commits it has had. */
+  version(caller: Caller, namespace: string): Promise<number>;
+  /** Waits up to `waitMs` for the namespace to reach `version`; answers the version it is at. */
+  waitVersion(caller: Caller, namespace: string, version: number, waitMs: number, signal?: AbortSignal): Promise<number>;
+  lookup(caller: Caller, namespace: string, key: string, opts?: KvsLookupOptions): Promise<KvsLookupResult>;
+  /** Applies all of `ops` as one new version, or none of them. */
+  commit(caller: Caller, namespace: string, ops: readonly Op[]): Promise<{ version: number }>;
+  /** Changes of `key` in commits after `after`; if there are none yet, waits up to `waitMs` for one (long polling). */
+  watch(caller: Caller, namespace: string, key: string, after: number, waitMs: number, signal?: AbortSignal): Promise<KvsWatchPage>;
+}
+
+/** One node of an elastic status. */
+export interface ElasticNodeStatus {
+  name: string;
+  state: 'up' | 'drained' | 'down';
+  instanceId?: string;
+  /** Why it is drained (scale-in reasons start with `elastic:`). */
+  drainReason?: string;
+}
+
+/** A pool as `flurry elastic status` shows it. */
+export interface ElasticPoolStatus {
+  name: string;
+  /** `static`, `local`, `ec2` or `sim`; `static` also for nodes that joined without a pool. */
+  provider: string;
+  min?: number;
+  max?: number;
+  instanceTypes?: string[];
+  /** Nodes by state, and instances launched but not joined yet. */
+  counts: { up: number; drained: number; down: number; joining: number };
+  nodes: ElasticNodeStatus[];
+  /** Why its launches are held back, and until when (seconds since the epoch). */
+  held?: { why: string; until: number };
+}
+
+/** A launch not yet settled: recorded, instances launched, some not joined. */
+export interface ElasticLaunchStatus {
+  launchId: string;
+  pool: string;
+  instanceType: string;
+  capacityType: 'spot' | 'on-demand';
+  count: number;
+  /** Instances still expected to join. */
+  pending: number;
+  state: 'launching' | 'launched';
+  /** Seconds since the epoch. */
+  since: number;
+  instanceIds: string[];
+  placementGroup?: string;
+  reason: string;
+  lastError?: string;
+}
+
+/** One entry of the decision log, newest last. */
+export interface ElasticDecisionStatus {
+  at: number;
+  action: string;
+  pool?: string;
+  node?: string;
+  instanceId?: string;
+  launchId?: string;
+  text: string;
+}
+
+/** `GET /v1/elastic`. */
+export interface ElasticStatus {
+  /** False when the instance runs no elastic loop (everything else is then empty). */
+  enabled: boolean;
+  pools: ElasticPoolStatus[];
+  launches: ElasticLaunchStatus[];
+  decisions: ElasticDecisionStatus[];
+  /** Offerings skipped after an insufficient-capacity error, until (seconds since the epoch). */
+  unavailable: Array<{ instanceType: string; capacityType: 'spot' | 'on-demand'; zone?: string; subnet?: string; until: number }>;
+  /** The last pass: when, how long it took, and what the policy noted. */
+  lastPass?: { at: number; ms: number; notes: string[] };
+}
+
+/** The elastic loop, as the edge sees it (elastic/host.ts implements it). */
+export interface ElasticService {
+  /** Instance owner only (ForbiddenError otherwise). */
+  status(caller: Caller): Promise<ElasticStatus>;
+}
+
 /** Everything the HTTP app needs. */
 export interface Services {
   jobs: JobService;
   resources: ResourceService;
   auth: AuthService;
+  /** The KVS; absent in test doubles that do not need it (its routes then answer 503). */
+  kvs?: KvsService;
+  /** The elastic loop; absent when the instance has none (GET /v1/elastic then answers `enabled: false`). */
+  elastic?: ElasticService;
 }

@@ -8,7 +8,9 @@ import type { Services } from '../services.ts';
 import { requireAuth, type AuthEnv } from './auth.ts';
 import { DEFAULT_MAX_BODY_BYTES, jsonBody } from './body.ts';
 import { errorHandler, notFoundHandler, validationHook } from './errors.ts';
+import { elasticRoutes } from './routes/elastic.ts';
 import { jobsRoutes } from './routes/jobs.ts';
+import { kvsRoutes } from './routes/kvs.ts';
 import type { RouteKit } from './routes/kit.ts';
 import { metaRoutes, openApiRoute } from './routes/meta.ts';
 import { resourcesRoutes } from './routes/resources.ts';
@@ -62,6 +64,8 @@ export function createApp(services: Services, options: AppOptions = {}) {
     .route('/v1', metaRoutes(kit))
     .route('/v1', jobsRoutes(kit))
     .route('/v1', resourcesRoutes(kit))
+    .route('/v1', elasticRoutes(kit))
+    .route('/v1', kvsRoutes(kit))
     .openapi(openApiRoute, (c) => {
       // Routes are fixed once built, so the document is generated on first use and kept.
       document ??= root.getOpenAPI31Document({
