@@ -73,7 +73,9 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     publicUri: uri,
     fluidEpochMs: o.fluidEpochMs,
     generatorId: 0,
-    holder: `local-${process.pid}-${Date.now().toString(36)}`,
+    // One control plane per instance directory (flurry start's lock): a restarted one takes the lease over at once
+    // instead of waiting for the killed one's lease to expire.
+    holder: `local-${o.iid}`,
     heartbeatSeconds,
     queuePolicy: o.queuePolicy,
     matchPolicy: o.matchPolicy,

@@ -52,6 +52,8 @@ export class Scheduler {
   private graph = new ResourceGraph();
   private queue = new Map<string, Queued>();
   private running = new Map<string, number>();
+  /** Node changes heard while a rebuild reads the table (undefined when not rebuilding). */
+  private changedDuringRebuild: NodeItem[] | undefined;
   /** Allocations decided but not yet durable. */
   private readonly committing = new Set<string>();
   private fence: LeaseFence | undefined;
@@ -129,6 +131,7 @@ export class Scheduler {
   /** A node joined or changed (inventory, online, drained). */
   nodeChanged(node: NodeItem): void {
     this.applyNode(node);
+    this.changedDuringRebuild?.push(node);
     void this.trigger();
   }
 
@@ -302,6 +305,8 @@ export class Scheduler {
 
   /** Restart is replay: the graph from the nodes, allocations from running jobs' R, the queue from pending jobs. */
   private async rebuild(): Promise<void> {
+    // Node changes that arrive while we read go to the graph being replaced: remember them and apply them again.
+    this.changedDuringRebuild = [];
     const [nodes, running, pending] = await Promise.all([
       this.deps.nodes.list(this.opts.iid),
       this.deps.jobs.queryActive(this.opts.iid, 'running'),
@@ -312,6 +317,8 @@ export class Scheduler {
     this.queue = new Map();
     this.running = new Map();
     for (const n of nodes) this.applyNode(n);
+    for (const n of this.changedDuringRebuild) this.applyNode(n);
+    this.changedDuringRebuild = undefined;
     this.adoptRunning(running);
     for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
     // Submissions that arrived while we read stay queued (a stale one fails its conditional commit harmlessly).
