@@ -1,7 +1,10 @@
 // job.ts - the `flurry job` command group; other modules add `job <subcommand>` through jobCommand(program).
 // Invariant: the group exists at most once per program, whichever module asks for it first creates it.
 import type { Command } from 'commander';
+import { registerJobAttach } from './job-attach.ts';
+import { registerJobEventlog } from './job-eventlog.ts';
 import { registerJobId } from './job-id.ts';
+import { registerJobInfo } from './job-info.ts';
 
 /**
  * The `job` group of `program`, created on first use, so modules can add subcommands in any order.
@@ -17,5 +20,9 @@ export function jobCommand(program: Command): Command {
 }
 
 export function register(program: Command): void {
-  registerJobId(jobCommand(program));
+  const job = jobCommand(program);
+  registerJobId(job);
+  registerJobInfo(job);
+  registerJobAttach(job);
+  registerJobEventlog(job);
 }

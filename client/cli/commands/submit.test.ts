@@ -72,10 +72,17 @@ describe('flurry submit --dry-run', () => {
     expect((await flurry('submit', '--dry-run', '--requires', 'host:n[1-', 'app')).err).toMatch(/^flurry: --requires: invalid hostlist/);
   });
 
-  it('without --dry-run explains that it needs a running instance', async () => {
-    const r = await flurry('submit', 'app');
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^flurry: submit: submitting a job needs a running Flurry instance.*--dry-run/);
+  it('without --dry-run and without an instance, says how to start one', async () => {
+    const saved = { ...process.env };
+    process.env.FLURRY_DIR = '/nonexistent-flurry-dir';
+    for (const k of ['FLURRY_URI', 'FLURRY_TOKEN', 'FLURRY_TOKEN_FILE']) delete process.env[k];
+    try {
+      const r = await flurry('submit', 'app');
+      expect(r.code).toBe(1);
+      expect(r.err).toBe('flurry: no Flurry instance found: start one with "flurry start", or set FLURRY_URI and FLURRY_TOKEN\n');
+    } finally {
+      process.env = saved;
+    }
   });
 
   it('without a command, commander explains the usage', async () => {
@@ -111,5 +118,53 @@ describe('flurry submit as a process', () => {
     const bad = await run('submit', '--dry-run', '-t', 'soon', 'true');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toBe('flurry: --time-limit: invalid time limit "soon": expected a number with an optional unit, like 30s, 1.5m, 2h, 1d or infinity\n');
+  });
+});
+
+describe('submitJob (real submission)', () => {
+  const base = { env: {}, cwd: '/w' };
+  /** A client whose submissions answer one id per cc id, recording the requests. */
+  async function recordingClient() {
+    const { FlurryClient } = await import('../../sdk/client.ts');
+    const bodies: Array<{ cc?: string; clientToken: string }> = [];
+    const client = new FlurryClient({
+      uri: 'http://flurry.test',
+      token: 't',
+      fetch: async (_url, init) => {
+        const body = JSON.parse(init.body!);
+        bodies.push(body);
+        const { parseIdset } = await import('../../../control/core/idset.ts');
+        const ids = (body.cc ? parseIdset(body.cc) : [0]).map((i: number) => `ƒ${i}`);
+        return new Response(JSON.stringify({ ids }), { status: 201 });
+      },
+    });
+    return { client: async () => client, bodies };
+  }
+
+  it('splits --cc into requests of at most 5,000 jobs, each with its own token, and prints ids in order', async () => {
+    const { client, bodies } = await recordingClient();
+    const progress: string[] = [];
+    const tty = { isTTY: true, columns: 80, write: (s: string) => void progress.push(s) };
+    const r = await runSubmit(['true'], { cc: '1-12000' }, { ...base, client, stderr: tty });
+    expect(bodies.map((b) => b.cc).sort()).toEqual(['1-5000', '10001-12000', '5001-10000']);
+    expect(new Set(bodies.map((b) => b.clientToken)).size).toBe(3);
+    const ids = r.out.trim().split('\n');
+    expect(ids).toHaveLength(12000);
+    expect(ids[0]).toBe('ƒ1');
+    expect(ids[11999]).toBe('ƒ12000');
+    expect(progress.join('')).toMatch(/\rsubmit \[#+\] 12000\/12000 100% \d+\/s\n$/);
+  });
+
+  it('shows no progress bar when stderr is not a terminal or for few jobs', async () => {
+    const { client } = await recordingClient();
+    const lines: string[] = [];
+    await runSubmit(['true'], { cc: '1-500' }, { ...base, client, stderr: { isTTY: false, write: (s: string) => void lines.push(s) } });
+    await runSubmit(['true'], { cc: '1-50' }, { ...base, client, stderr: { isTTY: true, write: (s: string) => void lines.push(s) } });
+    expect(lines).toEqual([]);
+  });
+
+  it('--quiet prints nothing', async () => {
+    const { client } = await recordingClient();
+    expect(await runSubmit(['true'], { quiet: true }, { ...base, client })).toEqual({ out: '', exitCode: 0 });
   });
 });
