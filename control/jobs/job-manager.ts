@@ -158,6 +158,7 @@ export class JobManager implements JobService {
     if (!Number.isInteger(from) || from < 0) throw new InvalidInputError('must be an integer ≥ 0', 'from');
     const deadline = Date.now() + waitMs;
     for (;;) {
+      const seen = this.deps.notifier.mark(jobKey(id));
       const job = await this.visible(caller, id);
       const log = job.item.eventlog;
       const done = job.view.state === 'INACTIVE';
@@ -165,7 +166,7 @@ export class JobManager implements JobService {
       if (log.length > from || done || remaining <= 0 || signal?.aborted) {
         return { events: log.slice(from), next: Math.max(from, log.length), done };
       }
-      await this.deps.notifier.wait(jobKey(id), remaining, signal);
+      await this.deps.notifier.wait(jobKey(id), remaining, signal, seen);
     }
   }
 
@@ -175,6 +176,7 @@ export class JobManager implements JobService {
     const entries: OutputPage['entries'] = [];
     let truncated = false;
     for (;;) {
+      const seen = this.deps.notifier.mark(outputKey(id));
       const job = await this.visible(caller, id);
       const inactive = job.view.state === 'INACTIVE';
       const nnodes = job.item.nnodes ?? 0;
@@ -191,7 +193,7 @@ export class JobManager implements JobService {
       if (entries.length || complete || remaining <= 0 || signal?.aborted) {
         return { entries, cursor: encodeCursor(cursor), done: complete, truncated };
       }
-      await this.deps.notifier.wait(outputKey(id), remaining, signal);
+      await this.deps.notifier.wait(outputKey(id), remaining, signal, seen);
     }
   }
 

@@ -74,10 +74,12 @@ export class Kvs implements KvsService {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const ns = await this.namespaces.resolve(caller, namespace, 'read');
+      // Marked before reading, so a commit landing between the read and the wait is not missed.
+      const seen = this.d.notifier.mark(this.waitKey(ns.name));
       const at = await this.d.table.latest(ns.pk);
       const left = deadline - Date.now();
       if (at >= version || left <= 0 || signal?.aborted) return at;
-      await this.d.notifier.wait(this.waitKey(ns.name), left, signal);
+      await this.d.notifier.wait(this.waitKey(ns.name), left, signal, seen);
     }
   }
 
@@ -135,6 +137,7 @@ export class Kvs implements KvsService {
     let from = after;
     for (;;) {
       const ns = await this.namespaces.resolve(caller, namespace, 'read');
+      const seen = this.d.notifier.mark(this.waitKey(ns.name));
       const entries = await this.d.table.log(ns.pk, from, WATCH_PAGE);
       const changes: KeyChange[] = [];
       for (const e of entries) {
@@ -144,7 +147,7 @@ export class Kvs implements KvsService {
       from = entries.at(-1)?.version ?? from;
       const left = deadline - Date.now();
       if (changes.length > 0 || entries.length === WATCH_PAGE || left <= 0 || signal?.aborted) return { changes, version: from };
-      await this.d.notifier.wait(this.waitKey(ns.name), left, signal);
+      await this.d.notifier.wait(this.waitKey(ns.name), left, signal, seen);
     }
   }
 
