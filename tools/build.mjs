@@ -1,7 +1,8 @@
 // build.mjs - bundles the programs that run as their own processes (CLI, node agent) into dist/ with esbuild.
 // Runs on `npm ci` (the `prepare` script) and before the tests, so `bin/flurry.mjs` always has a bundle to load.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +15,9 @@ if (missing.length) {
   console.error(`build: missing entry points: ${missing.join(', ')}`);
   process.exit(1);
 }
+
+// Chunk names carry content hashes: start from an empty dist/ so old chunks do not pile up.
+rmSync(join(root, 'dist'), { recursive: true, force: true });
 
 await build({
   absWorkingDir: root,

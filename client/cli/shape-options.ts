@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 import { InvalidInputError } from '../../control/core/errors.ts';
 import { parseTimeLimit } from '../../control/core/duration.ts';
 import { parseIdset } from '../../control/core/idset.ts';
-import { jobspecFromShape, type JobspecV1, type ShapeOptions } from '../../control/core/jobspec/index.ts';
+// The builder without validation (its output is valid by construction; the server validates anyway): the CLI starts
+// without loading zod or yaml.
+import { buildJobspecFromShape as jobspecFromShape, type ShapeOptions } from '../../control/core/jobspec/shape-build.ts';
+import type { JobspecV1 } from '../../control/core/jobspec/v1.ts';
 
 /** The raw values commander collects (numbers stay strings until shapeFromOptions checks them). */
 export interface ShapeCliOptions {

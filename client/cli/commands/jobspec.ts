@@ -4,7 +4,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { FlurryError } from '../../../control/core/errors.ts';
-import { parseJobspecText, validateCanonicalJobspec, validateJobspecV1 } from '../../../control/core/jobspec/index.ts';
 
 export interface ValidateOptions {
   canonical?: boolean;
@@ -30,6 +29,8 @@ const processIO: ValidateIO = {
  * @example await runValidate(['job.yaml'], {}, io) // { out: 'job.yaml: ok\n', exitCode: 0 }
  */
 export async function runValidate(files: string[], opts: ValidateOptions, io: ValidateIO = processIO): Promise<{ out: string; exitCode: number }> {
+  // Loaded here, not at the top: the validators bring zod and yaml, which other commands start without.
+  const { parseJobspecText, validateCanonicalJobspec, validateJobspecV1 } = await import('../../../control/core/jobspec/index.ts');
   const validate = opts.canonical ? validateCanonicalJobspec : validateJobspecV1;
   let out = '';
   let exitCode = 0;

@@ -10,6 +10,6 @@ export {
   type CanonicalCount,
   type CountRange,
 } from './canonical.ts';
-export { jobspecFromShape, parseDependencies, SLOT_LABEL, type ShapeOptions } from './from-shape.ts';
+export { buildJobspecFromShape, jobspecFromShape, parseDependencies, SLOT_LABEL, type ShapeOptions } from './from-shape.ts';
 export { describeJobspec, distributeTasks, type JobShape } from './describe.ts';
 export { jobspecErrorMap, formatPath } from './issues.ts';
