@@ -5,7 +5,8 @@
 import { encodeFluid } from '../core/fluid.ts';
 import { compressHostlist } from '../core/hostlist.ts';
 import { formatIdset } from '../core/idset.ts';
-import { describeJobspec, distributeTasks, type JobspecV1 } from '../core/jobspec/index.ts';
+import { describeJobspec, distributeTasks } from '../core/jobspec/describe.ts';
+import type { JobspecV1 } from '../core/jobspec/v1.ts';
 import { coresOnRank, gpusOnRank, hostnames, rankList } from '../core/resource/rv1.ts';
 import type { ResourceRequest, Rv1 } from '../core/resource/types.ts';
 import type { JobState } from '../jobs/job-state.ts';

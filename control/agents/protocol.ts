@@ -1,6 +1,6 @@
 // protocol.ts - the agent protocol's messages (docs/agent-protocol.md), as zod schemas shared by the control
 // plane and the node agent. Invariant: nothing crosses the link without passing `parseFrame`.
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 /** 1.2: API Gateway's frame size; senders split batches to stay under it. */

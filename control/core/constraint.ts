@@ -1,7 +1,7 @@
 // constraint.ts - RFC 31 job constraints: the JSON form (schema + validation), the `--requires` query syntax
 // (RFC 35, as Flux's docs describe it), and evaluation against a node. Invariant: validated constraints only use
 // the operators properties, hostlist, ranks, and, or, not; compiled matchers never re-expand hostlists or idsets.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from './errors.ts';
 import type { Constraint } from './resource/types.ts';
 import { expandHostlist } from './hostlist.ts';

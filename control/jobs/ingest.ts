@@ -5,7 +5,9 @@
 import { FluidGenerator } from '../core/fluid.ts';
 import { ForbiddenError, InvalidInputError, ConflictError } from '../core/errors.ts';
 import { submitEvent, type JobEvent } from '../core/job/index.ts';
-import { describeJobspec, parseJobspecText, validateJobspecV1, type JobspecV1 } from '../core/jobspec/index.ts';
+// Direct imports, not the jobspec index: that re-exports the YAML parser, which only the HTTP edge needs.
+import { describeJobspec } from '../core/jobspec/describe.ts';
+import { validateJobspecV1, type JobspecV1 } from '../core/jobspec/v1.ts';
 import { priorityFromUrgency } from '../core/queue/index.ts';
 import type { ResourceRequest } from '../core/resource/types.ts';
 import type { Caller, SubmitInput } from '../services.ts';
@@ -83,7 +85,7 @@ export class Ingest {
     const specs = input.jobspecs.map((raw, i) => {
       // Always jobspecs[i]: the HTTP edge knows whether the client sent one `jobspec` and names the field accordingly.
       const field = `jobspecs[${i}]`;
-      const jobspec = withField(field, () => validateJobspecV1(typeof raw === 'string' ? parseJobspecText(raw) : raw));
+      const jobspec = withField(field, () => validateJobspecV1(raw));
       const shape = describeJobspec(jobspec);
       const queue = shape.queue ?? 'default';
       if (!QUEUES.includes(queue)) {

@@ -1,7 +1,7 @@
 // events.ts - one job eventlog entry (RFC 18) and the RFC 21 events' contexts, as zod schemas.
 // Invariant: an entry has a timestamp > 0, a non-empty name and an optional object context; a known event's
 // context has the keys RFC 21 requires (extra keys are allowed, except on start, free and clean, whose context SHALL be empty).
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** One eventlog entry (RFC 18). `timestamp` is seconds since the epoch, with sub-second precision. */
 export interface JobEvent {

@@ -1,6 +1,6 @@
 // canonical.ts - the canonical jobspec (RFC 14): any resource types, count ranges, idset/range count strings,
 // several tasks. Invariant: validateCanonicalJobspec accepts Flux's valid corpus and names the problem otherwise.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { constraintSchema } from '../constraint.ts';
 import { parseIdset } from '../idset.ts';

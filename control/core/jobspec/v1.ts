@@ -1,7 +1,7 @@
 // v1.ts - the jobspec version 1 schema (RFC 25) as a zod object, shared with the HTTP API, plus the V1 rules
 // a schema cannot state. Invariant: a value returned by validateJobspecV1 is node?>slot>(core,gpu?) with one task
 // whose `slot` names the slot label and whose count is per_slot: 1 or total ≥ the node count.
-import { z } from 'zod';
+import * as z from 'zod';
 import { InvalidInputError } from '../errors.ts';
 import { constraintSchema } from '../constraint.ts';
 import { invalidFrom, jobspecErrorMap, says } from './issues.ts';
