@@ -9,15 +9,18 @@ import { Dispatcher } from './agents/dispatch.ts';
 import { reapNodes } from './agents/liveness.ts';
 import type { AgentTransport, ConnectionRegistry } from './agents/transport.ts';
 import { JobManager } from './jobs/job-manager.ts';
+import { Kvs } from './kvs/service.ts';
 import type { Notifier } from './jobs/notifier.ts';
 import { Auth } from './resources/auth-service.ts';
 import { Resources } from './resources/resource-service.ts';
 import { Scheduler } from './scheduler/scheduler.ts';
 import type { Secrets } from './security/secrets.ts';
 import { createSigner } from './security/signing.ts';
-import type { Services } from './services.ts';
+import type { ElasticService, Services } from './services.ts';
+import { spotRequeue } from '../elastic/executor/requeue.ts';
 import type { StoreContext } from './store/context.ts';
 import { JobTable } from './store/jobs.ts';
+import { KvsTable } from './store/kvs.ts';
 import { LeaseTable } from './store/lease.ts';
 import { NodeTable, type NodeItem } from './store/nodes.ts';
 import { OutputTable } from './store/output.ts';
@@ -63,6 +66,20 @@ export interface ControlPlane {
   tables: { jobs: JobTable; nodes: NodeTable; lease: LeaseTable; output: OutputTable; users: UserTable };
   /** Heartbeat reaping (protocol 4.2). */
   reap(): Promise<void>;
+  /** Wire an elastic host (elastic/host.ts): its status answers GET /v1/elastic, queued jobs trigger it, stop stops it. */
+  attachElastic(host: ElasticAttachment): void;
+  /** A node item changed (drained, offline): local mode updates the live graph; Lambda requests a pass. */
+  nodeChanged(node: NodeItem): void;
+  /** A node item was deleted for good (its instance is gone): local mode drops it from the live graph. */
+  forgetNode(node: NodeItem): void;
+  stop(): Promise<void>;
+}
+
+/** What the plane needs of an elastic host. */
+export interface ElasticAttachment {
+  service: ElasticService;
+  /** Something changed that may call for capacity (jobs queued): run a pass soon. */
+  trigger(reason: string): void;
   stop(): Promise<void>;
 }
 
@@ -112,6 +129,10 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     kill: (job, reason) => void dispatcher.kill(job, reason),
     unsatisfiable: (req) => (local ? scheduler.unsatisfiable(req) : undefined),
   };
+  // The elastic host, once attached, hears of new work (a backlog may need capacity).
+  let elastic: ElasticAttachment | undefined;
+  const hooks = manager.hooks;
+  manager.hooks = { ...hooks, queued: (js) => (hooks.queued(js), elastic?.trigger('jobs queued')) };
   // Local mode reuses cores as soon as a job's processes are gone (the scheduler survives the crash case on rebuild).
   if (local) manager.execution.finishing = (job) => scheduler.freed(job);
   const agents = new AgentHandler({
@@ -127,13 +148,24 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     clock,
     heartbeatSeconds,
     nodeChanged,
+    spotInterruption: spotRequeue({ iid: o.iid, jobs, submissions: new SubmissionTable(o.store), manager, fluids, clock, log: o.log }),
     log: o.log,
   });
   const auth = new Auth(users, o.secrets.tokenPepper, clock);
   const resources = new Resources({ iid: o.iid, nodes, jobs, scheduler: local ? scheduler : undefined, clock, nodeChanged });
+  // The KVS: a job's namespace belongs to the job's owner.
+  const jobOwner = async (id: bigint) => {
+    const job = await jobs.get(id);
+    return job?.iid === o.iid ? job.owner : undefined;
+  };
+  const kvs = new Kvs({ iid: o.iid, table: new KvsTable(o.store), notifier: o.notifier, jobOwner, clock, log: o.log });
 
+  // Jobs waiting on dependencies are re-evaluated after a restart (their antecedents may have ended meanwhile).
+  if (local) await manager.evaluateDependencies();
+
+  const services: Services = { jobs: manager, resources, auth, kvs };
   return {
-    services: { jobs: manager, resources, auth },
+    services,
     agents,
     scheduler,
     manager,
@@ -154,6 +186,24 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
         log: o.log,
       });
     },
-    stop: () => scheduler.stop(),
+    attachElastic(host) {
+      elastic = host;
+      services.elastic = host.service;
+    },
+    nodeChanged,
+    forgetNode(node) {
+      // The scheduler has no removal call yet: drop the node from its live graph directly (it holds nothing there).
+      if (!local || !scheduler.resources.hasNode(node.rank)) return;
+      try {
+        scheduler.resources.removeNode(node.rank);
+      } catch (err) {
+        o.log?.(`plane: cannot forget node ${node.name}: ${(err as Error).message}`);
+      }
+    },
+    stop: async () => {
+      await elastic?.stop();
+      manager.dependencies.stop();
+      await scheduler.stop();
+    },
   };
 }

@@ -1,7 +1,7 @@
 // config-schema.ts - the zod schema of the elastic pools file: field shapes, defaults and per-field messages.
 // Invariants: durations accept RFC 23 FSD text or seconds and come out as seconds; objects are strict, so a typo is an
 // "unknown key" error rather than a silently ignored setting. Cross-field checks live in config.ts.
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseFSD } from '../control/core/duration.ts';
 
 const FSD_HINT = 'must be a duration such as 30s, 5m, 1.5h (RFC 23) or a number of seconds';

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import * as agentCommand from './commands/agent.ts';
 import * as cancelCommand from './commands/cancel.ts';
 import * as controlPlaneCommand from './commands/control-plane.ts';
+import * as elasticCommand from './commands/elastic.ts';
 import * as hostlistCommand from './commands/hostlist.ts';
 import * as jobCommand from './commands/job.ts';
 import * as jobsCommand from './commands/jobs.ts';
@@ -18,6 +19,7 @@ const commandModules: Array<{ register(program: Command): void }> = [
   agentCommand,
   cancelCommand,
   controlPlaneCommand,
+  elasticCommand,
   hostlistCommand,
   jobCommand,
   jobsCommand,
