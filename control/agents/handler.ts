@@ -134,7 +134,6 @@ export class AgentHandler {
     await this.deps.nodes.put(item);
     const bound = { name, rank };
     await this.deps.registry.bind(conn, bound, now);
-    this.deps.nodeChanged(item);
     this.deps.log?.(`agents: ${name} (rank ${rank}) joined${existing ? ' again' : ''}`);
 
     // 3.4: results that were never acknowledged count now.
@@ -156,6 +155,9 @@ export class AgentHandler {
       kill,
       drained: Boolean(item.drained),
     });
+    // Only now may the scheduler send work here: a job.start sent before the welcome would reach an agent that has no
+    // signing key yet, and it would rightly refuse it.
+    this.deps.nodeChanged(item);
     const reported = new Set([...m.running.map((r) => r.jobid), ...m.exited.map((e) => e.jobid)]);
     for (const job of ours) {
       const jobid = encodeFluid(job.item.id);
