@@ -170,12 +170,16 @@ export class EventCommitter {
       });
     }
 
-    // One store call per fence (allocations carry the scheduler's lease; everything else none).
+    // One store call per fence (allocations carry the scheduler's lease). Unfenced appends ride along in the fenced
+    // transactions when there is one fence: the lease check costs them nothing, and a job's completion then shares a
+    // transaction with the allocation of the job that takes its cores (half the requests per job).
+    const fences = [...new Set(plans.map((p) => p.fence).filter((f): f is LeaseFence => f !== undefined))];
     const groups = new Map<LeaseFence | undefined, typeof plans>();
     for (const p of plans) {
-      const g = groups.get(p.fence);
+      const key = p.fence ?? (fences.length === 1 ? fences[0] : undefined);
+      const g = groups.get(key);
       if (g) g.push(p);
-      else groups.set(p.fence, [p]);
+      else groups.set(key, [p]);
     }
     await Promise.all(
       [...groups].map(async ([fence, group]) => {
@@ -191,7 +195,11 @@ export class EventCommitter {
             this.options.onCommitted?.(p.after, p.append.events);
             p.waiters.forEach((w) => w.resolve({ status: 'applied', job: p.after }));
           } else if (outcome === 'lease-lost') {
-            p.waiters.forEach((w) => w.resolve({ status: 'lease-lost' }));
+            // Only fenced builders care about the lease; the ones that rode along go again on their own.
+            for (const w of p.waiters) {
+              if (w.fence) w.resolve({ status: 'lease-lost' });
+              else this.queue.push(w);
+            }
           } else if (outcome === 'missing') {
             p.waiters.forEach((w) => w.reject(new NotFoundError(`job ${p.id} not found`)));
           } else {

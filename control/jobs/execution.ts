@@ -34,6 +34,8 @@ export class Execution {
   constructor(
     private readonly committer: EventCommitter,
     private readonly clock: () => number,
+    /** The job as this process holds it, if it does (to free resources as soon as an exit report arrives). */
+    private readonly peek: (id: bigint) => JobState | undefined = () => undefined,
   ) {}
 
   /** A node started its tasks: the first one logs `start`. */
@@ -46,6 +48,10 @@ export class Execution {
 
   /** A node's tasks all exited (or could not start). */
   async exited(id: bigint, rank: number, report: ExitReport, time: number): Promise<void> {
+    // The last node's report frees the job's resources now, so the next job's allocation is decided before the
+    // committer flushes and shares a transaction with this completion. (The builder below does it otherwise.)
+    const known = this.peek(id);
+    if (known && this.completesOn(known, rank)) this.finishing(known);
     await this.committer.commit(id, (job) => {
       const idx = nodeIndex(job, rank);
       if (job.view.state === 'INACTIVE' || idx < 0 || job.item.exits?.[idx] !== undefined) return null;
@@ -80,6 +86,15 @@ export class Execution {
       events.push(...this.completionIfDone({ ...job, view }, exits, this.clock()));
       return { events, set: { exits } };
     });
+  }
+
+  /** Would an exit report from `rank` be the last one the job waits for (with no node lost)? */
+  private completesOn(job: JobState, rank: number): boolean {
+    const idx = nodeIndex(job, rank);
+    if (idx < 0 || job.view.state === 'INACTIVE' || !job.item.R) return false;
+    const exits = job.item.exits ?? {};
+    if (exits[idx] !== undefined || Object.values(exits).includes(LOST)) return false;
+    return Object.keys(exits).length + 1 >= rankList(job.item.R).length;
   }
 
   /** The completion events once every node has exited or been lost; [] while some are still running. */

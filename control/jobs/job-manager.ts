@@ -76,7 +76,7 @@ export class JobManager implements JobService {
 
   constructor(private readonly deps: JobManagerDeps) {
     this.committer = new EventCommitter(deps.jobs, this.cache, { onCommitted: (job, events) => this.afterCommit(job, events) });
-    this.execution = new Execution(this.committer, deps.clock);
+    this.execution = new Execution(this.committer, deps.clock, (id) => (deps.soleWriter ? this.cache.get(id) : undefined));
     this.dependencies = new Dependencies({ committer: this.committer, load: (id) => this.load(id), clock: deps.clock });
     this.outputWrites = new WriteBatcher((chunks) => deps.output.put(chunks), 4, 500);
     this.ingest = new Ingest({
