@@ -4,7 +4,10 @@
 // InvalidInputError naming the option.
 import { InvalidInputError } from '../../control/core/errors.ts';
 import { parseFSD } from '../../control/core/duration.ts';
-import { jobspecFromShape, type JobspecV1, type ShapeOptions } from '../../control/core/jobspec/index.ts';
+// The zod-free builder: its output is valid by construction and the server validates it anyway, so neither scripts
+// nor the CLI pay for loading zod and yaml to build a jobspec.
+import { buildJobspecFromShape as jobspecFromShape, type ShapeOptions } from '../../control/core/jobspec/shape-build.ts';
+import type { JobspecV1 } from '../../control/core/jobspec/v1.ts';
 
 export type { JobspecV1 };
 

@@ -20,6 +20,8 @@ import { stateOf, type JobState } from './job-state.ts';
 /** Jobs per submission: the client-token record and the response stay well under their size limits. */
 export const MAX_JOBS_PER_SUBMIT = 100_000;
 export const QUEUES = ['default'];
+/** Submissions of up to this many jobs are written with their client token in one transaction. */
+const SMALL_SUBMISSION = 9;
 
 export interface IngestDeps {
   iid: string;
@@ -55,22 +57,32 @@ export class Ingest {
     const t = this.deps.clock();
     const ids = this.deps.fluids.nextBatch(prepared.length);
 
-    let items = prepared.map((p, i) => this.buildItem(ids[i]!, p, caller, urgency, t));
+    const items = prepared.map((p, i) => this.buildItem(ids[i]!, p, caller, urgency, t));
     if (input.clientToken) {
-      const earlier = await this.deps.submissions.claim(input.clientToken, caller.user, ids, t);
-      if (earlier) {
-        if (earlier.owner !== caller.user || earlier.ids.length !== items.length) {
-          throw new ConflictError('clientToken: already used for a different submission');
+      const token = input.clientToken;
+      if (items.length <= SMALL_SUBMISSION) {
+        // A few jobs (a `flurry run`): the token and the jobs in one transaction, one round trip, all or nothing.
+        if (await this.deps.table.insertWithToken(items, this.deps.submissions.tokenItem(token, caller.user, ids, t))) {
+          this.deps.submitted(items.map(stateOf));
+          return { ids };
         }
-        // A retry: write whichever of the first attempt's jobs are missing, under their original ids.
-        items = items.map((item, i) => ({ ...item, id: earlier.ids[i]! }));
-        await this.deps.table.insertIfAbsent(items);
-        return { ids: earlier.ids };
+        return this.retried(caller, items, await this.deps.submissions.read(token));
       }
+      const earlier = await this.deps.submissions.claim(token, caller.user, ids, t);
+      if (earlier) return this.retried(caller, items, earlier);
     }
     await this.inserts.add(items);
     this.deps.submitted(items.map(stateOf));
     return { ids };
+  }
+
+  /** A retry of an earlier submission with the same client token: its jobs (writing any still missing), nothing new. */
+  private async retried(caller: Caller, items: JobItem[], earlier: { owner: string; ids: bigint[] } | undefined): Promise<{ ids: bigint[] }> {
+    if (!earlier || earlier.owner !== caller.user || earlier.ids.length !== items.length) {
+      throw new ConflictError('clientToken: already used for a different submission');
+    }
+    await this.deps.table.insertIfAbsent(items.map((item, i) => ({ ...item, id: earlier.ids[i]! })));
+    return { ids: earlier.ids };
   }
 
   /** Parses and validates everything before anything is written. */

@@ -130,6 +130,29 @@ export class JobTable {
     });
   }
 
+  /**
+   * Inserts a few jobs and claims their client token in one transaction (one round trip, all or nothing): what a
+   * `flurry run` or a small submit costs. Returns false, writing nothing, if the token was claimed before (a retry).
+   */
+  async insertWithToken(jobs: readonly JobItem[], token: Record<string, unknown>): Promise<boolean> {
+    if (jobs.length > TXN_ITEMS - 1) throw new Error(`insertWithToken: at most ${TXN_ITEMS - 1} jobs`);
+    try {
+      await this.ctx.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.ctx.table, Item: token, ConditionExpression: 'attribute_not_exists(pk)' } },
+            ...jobs.map((j) => ({ Put: { TableName: this.ctx.table, Item: toItem(j), ConditionExpression: 'attribute_not_exists(pk)' } })),
+          ],
+        }),
+      );
+      return true;
+    } catch (err) {
+      const reasons = (err as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons;
+      if ((err as Error).name === 'TransactionCanceledException' && reasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
+      throw err;
+    }
+  }
+
   /** Inserts jobs only where absent (the retry of a submission whose first attempt may have written some). */
   async insertIfAbsent(jobs: readonly JobItem[]): Promise<void> {
     await forEachLimit(jobs, PARALLEL, async (job) => {

@@ -16,22 +16,29 @@ export interface SubmissionRecord {
 export class SubmissionTable {
   constructor(private readonly ctx: StoreContext) {}
 
+  /** The token's item, for a caller that writes it in a transaction of its own (JobTable.insertWithToken). */
+  tokenItem(token: string, owner: string, ids: readonly bigint[], now: number): Record<string, unknown> {
+    return { pk: `T#${token}`, sk: 'T', owner, ids: packRuns(ids), expiresAt: Math.floor(now) + TOKEN_TTL_SECONDS };
+  }
+
+  /** The record of a token claimed before. */
+  async read(token: string): Promise<SubmissionRecord | undefined> {
+    const out = await this.ctx.doc.send(new GetCommand({ TableName: this.ctx.table, Key: { pk: `T#${token}`, sk: 'T' }, ConsistentRead: true }));
+    return out.Item ? { owner: String(out.Item.owner), ids: unpackRuns(String(out.Item.ids)) } : undefined;
+  }
+
   /** Claims `token` for these ids; returns the existing record instead if the token was used before. */
   async claim(token: string, owner: string, ids: readonly bigint[], now: number): Promise<SubmissionRecord | undefined> {
     try {
       await this.ctx.doc.send(
-        new PutCommand({
-          TableName: this.ctx.table,
-          Item: { pk: `T#${token}`, sk: 'T', owner, ids: packRuns(ids), expiresAt: Math.floor(now) + TOKEN_TTL_SECONDS },
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
+        new PutCommand({ TableName: this.ctx.table, Item: this.tokenItem(token, owner, ids, now), ConditionExpression: 'attribute_not_exists(pk)' }),
       );
       return undefined;
     } catch (err) {
       if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
-      const out = await this.ctx.doc.send(new GetCommand({ TableName: this.ctx.table, Key: { pk: `T#${token}`, sk: 'T' }, ConsistentRead: true }));
-      if (!out.Item) throw new Error(`client token ${token}: claimed but unreadable`);
-      return { owner: String(out.Item.owner), ids: unpackRuns(String(out.Item.ids)) };
+      const earlier = await this.read(token);
+      if (!earlier) throw new Error(`client token ${token}: claimed but unreadable`);
+      return earlier;
     }
   }
 }

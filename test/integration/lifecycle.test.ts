@@ -79,6 +79,21 @@ describe('job lifecycle over HTTP with real agents', () => {
     expect(info.body.result).toBe('CANCELED');
   });
 
+  it('a retried submission (same client token) gets the same ids and creates nothing new, small or bulk', async () => {
+    const jobspec = jobspecFromShape(['true'], { ntasks: 1, cwd: '/tmp' });
+    const before = (await inst.api<{ jobs: unknown[] }>('/v1/jobs?filter=all&limit=1000')).body.jobs.length;
+    const one = await inst.api<{ ids: string[] }>('/v1/jobs', { body: { jobspec, clientToken: 'retry-small' } });
+    const again = await inst.api<{ ids: string[] }>('/v1/jobs', { body: { jobspec, clientToken: 'retry-small' } });
+    expect(again.body.ids).toEqual(one.body.ids);
+    const bulk = await inst.api<{ ids: string[] }>('/v1/jobs', { body: { jobspec, cc: '1-20', clientToken: 'retry-bulk' } });
+    const bulkAgain = await inst.api<{ ids: string[] }>('/v1/jobs', { body: { jobspec, cc: '1-20', clientToken: 'retry-bulk' } });
+    expect(bulkAgain.body.ids).toEqual(bulk.body.ids);
+    const after = (await inst.api<{ jobs: unknown[] }>('/v1/jobs?filter=all&limit=1000')).body.jobs.length;
+    expect(after - before).toBe(21);
+    const misuse = await inst.api<{ error: { code: string; field?: string } }>('/v1/jobs', { body: { jobspec, cc: '1-2', clientToken: 'retry-small' } });
+    expect(misuse.status).toBe(409);
+  });
+
   it('refuses a job too big for the instance at submit', async () => {
     const jobspec = jobspecFromShape(['true'], { nodes: 3, cwd: '/tmp' });
     const res = await inst.api<{ error: { code: string; field: string; message: string } }>('/v1/jobs', { body: { jobspec } });
