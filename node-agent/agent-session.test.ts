@@ -169,6 +169,67 @@ describe('1.3 close codes', () => {
   });
 });
 
+describe('7.2 close message', () => {
+  it('a close 4003 then a plain close ends the agent as superseded, and it does not redial', async () => {
+    const agent = await agentWith();
+    const link = await plane.link(0);
+    await link.welcome();
+    await link.next('ack');
+    link.send({ type: 'close', code: CloseCode.superseded, reason: 'superseded by a newer connection of this node' });
+    link.ws.close(1000); // API Gateway's DeleteConnection: no code, no reason
+    expect(await agent.done).toEqual({ code: 1, reason: 'superseded: superseded by a newer connection of this node' });
+    await sleep(100);
+    expect(plane.links.length).toBe(1);
+  });
+
+  it('closes the socket itself when only the message arrives, and acts on nothing after it', async () => {
+    const agent = await agentWith();
+    const link = await plane.link(0);
+    await link.welcome();
+    await link.next('ack');
+    const acked = link.messages.length;
+    link.send({ type: 'close', code: CloseCode.nodeRemoved, reason: 'scaled in' }, { type: 'drain', reason: 'too late' });
+    expect((await link.closed).code).toBe(1000);
+    expect(await agent.done).toEqual({ code: 0, reason: 'node removed: scaled in' });
+    expect(link.messages.slice(acked).filter((m) => m.type === 'ack')).toEqual([]); // neither the close nor the drain
+  });
+
+  it('a close 4001 for the join token ends the agent with status 1', async () => {
+    const agent = await agentWith();
+    const link = await plane.link(0);
+    await link.next('hello');
+    link.send({ type: 'close', code: CloseCode.unauthorized, reason: 'unauthorized: token expired' });
+    link.ws.close(1000);
+    expect(await agent.done).toEqual({ code: 1, reason: expect.stringContaining('join token: unauthorized: token expired') });
+    await sleep(100);
+    expect(plane.links.length).toBe(1);
+  });
+
+  it('a close 4001 for a node credential falls back to the join token once', async () => {
+    await agentWith();
+    const first = await plane.link(0);
+    await first.welcome({ credential: 'stale' });
+    first.ws.terminate();
+    const second = await plane.link(1);
+    expect((await second.next('hello')).token).toBe('stale');
+    second.send({ type: 'close', code: CloseCode.unauthorized, reason: 'unauthorized: unknown credential' });
+    expect((await (await plane.link(2)).next('hello')).token).toBe(TEST_JOIN_TOKEN);
+  });
+
+  it('any other code (a protocol error, an internal error) makes it reconnect', async () => {
+    await agentWith();
+    const link = await plane.link(0);
+    await link.next('hello');
+    link.send({ type: 'close', code: CloseCode.protocolError, reason: 'message (hello): node.cores: too small' });
+    link.ws.close(1000);
+    const again = await plane.link(1);
+    await again.welcome();
+    await again.next('ack');
+    again.send({ type: 'close', code: 1011, reason: 'internal error; reconnect and re-report' });
+    await (await plane.link(2)).next('hello');
+  });
+});
+
 describe('2.3 protocol errors', () => {
   it('closes with 4002 on a message it cannot parse, then reconnects', async () => {
     await agentWith();

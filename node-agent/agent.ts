@@ -1,7 +1,8 @@
 // agent.ts - the node agent, wired: state, inventory, connection, session, heartbeat, jobs, spot watch (agent
 // protocol, all sections). Invariants: control messages are handled one at a time in arrival order, and a message from
 // an older connection is never acted on; nothing runs without a verified signature (5.2); the join token is used when
-// there is no node credential, and once more when the credential is refused (4001); every exit path kills the tasks.
+// there is no node credential, and once more when the credential is refused (4001); every exit path kills the tasks;
+// a `close` message (7.2) decides the outcome of its connection's close exactly as a real close code would.
 import { CloseCode, ProtocolError, controlMessageSchema, parseFrame, type ControlMessage, type Welcome } from '../control/agents/protocol.ts';
 import { createVerifier } from '../control/security/signing.ts';
 import { agentUrl, httpBaseUri, startConnection, wsSocketFactory, type Connection } from './connection.ts';
@@ -59,6 +60,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
   let heartbeat: Heartbeat | null = null;
   let spot: SpotWatch | null = null;
   let inbox: Promise<void> = Promise.resolve();
+  /** 7.2: the code and reason a `close` message announced for the connection of epoch `at`. */
+  let announced: { at: number; code: number; reason: string } | null = null;
   let ending: Promise<AgentExit> | null = null;
   let resolveDone!: (exit: AgentExit) => void;
   const done = new Promise<AgentExit>((resolve) => (resolveDone = resolve));
@@ -96,6 +99,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
         session.flush();
         void stop({ reason: `shutdown by the control plane: ${msg.reason}`, graceSeconds: msg.graceSeconds, notify: false });
         return;
+      case 'close': // acted on as it arrives (onMessage)
+        return;
       case 'ack':
         return session.received(msg);
     }
@@ -132,7 +137,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
     log(`connected to ${url} as ${msg.node} (rank ${msg.rank})${msg.drained ? ', drained' : ''}`);
   };
 
-  const onClose = (code: number, reason: string, delayMs: number): 'reconnect' | 'reconnect-now' | 'stop' => {
+  const onClose = (closeCode: number, closeReason: string, delayMs: number): 'reconnect' | 'reconnect-now' | 'stop' => {
+    // 7.2: what the control plane announced wins over the plain close API Gateway delivers after it.
+    const { code, reason } = announced?.at === epoch ? announced : { code: closeCode, reason: closeReason };
+    announced = null;
     epoch++;
     const wasWelcomed = welcomed;
     welcomed = false;
@@ -197,6 +205,13 @@ export async function runAgent(options: AgentOptions): Promise<AgentHandle> {
       }
       const at = epoch;
       for (const msg of messages) {
+        if (msg.type === 'close') {
+          // 7.2: as if the socket had closed with this code: nothing after it counts; close now rather than wait.
+          announced = { at, code: msg.code, reason: msg.reason };
+          log(`the control plane is closing the connection (${msg.code}${msg.reason ? ` ${msg.reason}` : ''})`);
+          connection.socket?.close(1000, 'closing as the control plane asked');
+          return;
+        }
         if (msg.type === 'ack') session.received(msg);
         else {
           const pre = msg.type === 'job.start' && verifier ? { key: verifier.key, ok: verifier.verify(msg.job, msg.signature) } : undefined;

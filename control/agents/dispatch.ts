@@ -1,7 +1,8 @@
 // dispatch.ts - sends work to agents: one signed `job.start` per node of a new allocation (protocol 5.1), and
 // `job.kill` to every node of a job that must stop (5.7). Messages to one connection made in the same tick go out
 // together in as few frames as possible.
-// Invariant: a node without a connection gets nothing now; its next `hello` reconciles (protocol 3.5).
+// Invariants: a node without a connection gets nothing now; its next `hello` reconciles (protocol 3.5); every send
+// is tracked from its call until its frame was handed to the transport, so `settle()` can wait for all of them.
 import { encodeFluid } from '../core/fluid.ts';
 import { compressHostlist } from '../core/hostlist.ts';
 import { formatIdset } from '../core/idset.ts';
@@ -54,11 +55,51 @@ export function parseMessageId(id: string): { kind: string; jobid?: string } {
 export class Dispatcher {
   private readonly outbox = new Map<string, Array<{ message: object; resolve: () => void }>>();
   private flushing = false;
+  /** Entry-point calls (start, kill, toNode) that have not finished: what `settle()` waits for. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly deps: DispatchDeps) {}
 
+  /**
+   * Resolves once every send started so far (and any started while waiting) has finished: its frames were handed to
+   * the transport, or its node found gone. Never rejects. Callers that do not await their sends (the scheduler, the
+   * job manager's kill hook) are fine in a long-lived process; a Lambda handler calls this before it returns, since
+   * the container may be frozen as soon as it does.
+   * @example await plane.dispatcher.settle() // at the end of a Lambda handler
+   */
+  async settle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Tracks `p` until it settles (for `settle()`), logging a failure; returns it unchanged for the caller. */
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inFlight.add(p);
+    p.then(
+      () => this.inFlight.delete(p),
+      (err: Error) => {
+        this.inFlight.delete(p);
+        this.deps.log?.(`dispatch: ${err?.message ?? String(err)}`);
+      },
+    );
+    return p;
+  }
+
   /** Sends `job.start` to every node of the job's R (or only to `onlyRank`, when re-sending after a reconnect). */
-  async start(job: JobState, onlyRank?: number): Promise<void> {
+  start(job: JobState, onlyRank?: number): Promise<void> {
+    return this.track(this.sendStart(job, onlyRank));
+  }
+
+  /** Sends `job.kill` to the job's nodes (all of them, or those in `ranks`). */
+  kill(job: JobState, reason: string, graceSeconds = 5): Promise<void> {
+    return this.track(this.sendKill(job, reason, graceSeconds));
+  }
+
+  /** Sends control messages to a node (welcome, acks, drain, shutdown), in order, batched with anything else due. */
+  toNode(name: string, ...messages: object[]): Promise<void> {
+    return this.track(Promise.all(messages.map((m) => this.enqueue(name, m))).then(() => undefined));
+  }
+
+  private async sendStart(job: JobState, onlyRank?: number): Promise<void> {
     const R = job.item.R;
     if (!R) return;
     const jobspec = job.item.jobspec as JobspecV1;
@@ -97,8 +138,7 @@ export class Dispatcher {
     );
   }
 
-  /** Sends `job.kill` to the job's nodes (all of them, or those in `ranks`). */
-  async kill(job: JobState, reason: string, graceSeconds = 5): Promise<void> {
+  private async sendKill(job: JobState, reason: string, graceSeconds: number): Promise<void> {
     const R = job.item.R;
     if (!R) return;
     const jobid = encodeFluid(job.item.id);
@@ -111,11 +151,6 @@ export class Dispatcher {
           : undefined,
       ),
     );
-  }
-
-  /** Sends control messages to a node (welcome, acks, drain, shutdown), in order, batched with anything else due. */
-  async toNode(name: string, ...messages: object[]): Promise<void> {
-    await Promise.all(messages.map((m) => this.enqueue(name, m)));
   }
 
   /** Queues a message for the node's connection; resolves once the frame carrying it was sent (or found gone). */

@@ -1,6 +1,6 @@
-// protocol.test.ts - sections 1.2 and 2.3 of docs/agent-protocol.md: frames, batches, refusals.
+// protocol.test.ts - sections 1.2, 2.3 and 7.1 of docs/agent-protocol.md: frames, batches, refusals, close.
 import { describe, expect, it } from 'vitest';
-import { agentMessageSchema, canonicalJson, MAX_FRAME_BYTES, packFrames, parseFrame, ProtocolError } from './protocol.ts';
+import { agentMessageSchema, canonicalJson, controlMessageSchema, MAX_FRAME_BYTES, packFrames, parseFrame, ProtocolError } from './protocol.ts';
 
 describe('1.2 frames', () => {
   it('accepts one message or a batch, in order', () => {
@@ -42,5 +42,19 @@ describe('2.3 refusals', () => {
 describe('5.1 canonical JSON', () => {
   it('sorts keys at every level and has no whitespace', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { z: 1, y: 2 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"y":2,"z":1}]},"b":1}');
+  });
+});
+
+describe('7.1 close', () => {
+  it('is a control message with a close code and a reason', () => {
+    const [close] = parseFrame('[{"v":1,"id":"x.1","type":"close","code":4003,"reason":"superseded"}]', controlMessageSchema);
+    expect(close).toEqual({ v: 1, id: 'x.1', type: 'close', code: 4003, reason: 'superseded' });
+  });
+
+  it('refuses a code outside 1000-4999, a reason over 1024 characters, and a close from an agent', () => {
+    const msg = (fields: object) => JSON.stringify({ v: 1, id: 'x.1', type: 'close', code: 4001, reason: '', ...fields });
+    expect(() => parseFrame(msg({ code: 5000 }), controlMessageSchema)).toThrow(/code/);
+    expect(() => parseFrame(msg({ reason: 'r'.repeat(1025) }), controlMessageSchema)).toThrow(/reason/);
+    expect(() => parseFrame(msg({}), agentMessageSchema)).toThrow(/unknown message type "close"/);
   });
 });

@@ -16,6 +16,9 @@ export const CloseCode = {
   nodeRemoved: 4004,
 } as const;
 
+/** 7.1: a `close` message's reason is at most this many characters. */
+export const MAX_CLOSE_REASON = 1024;
+
 const base = { v: z.literal(PROTOCOL_VERSION), id: z.string().min(1).max(64) };
 const jobid = z.string().min(1).max(32);
 const seconds = z.number().finite().nonnegative();
@@ -141,6 +144,17 @@ export const shutdownSchema = z.object({
   graceSeconds: seconds.optional(),
 });
 
+/**
+ * 7.1: the close code and reason, sent just before the transport closes (API Gateway's DeleteConnection carries
+ * neither). The agent treats it exactly as a close with this code and reason; it is not acknowledged.
+ */
+export const closeSchema = z.object({
+  ...base,
+  type: z.literal('close'),
+  code: z.number().int().min(1000).max(4999),
+  reason: z.string().max(MAX_CLOSE_REASON),
+});
+
 export const agentMessageSchema = z.discriminatedUnion('type', [
   helloSchema,
   heartbeatSchema,
@@ -158,6 +172,7 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   drainSchema,
   undrainSchema,
   shutdownSchema,
+  closeSchema,
   ackSchema,
 ]);
 
@@ -171,6 +186,7 @@ export type JobExited = z.infer<typeof jobExitedSchema>;
 export type ExitedBody = z.infer<typeof exitedBody>;
 export type JobOutput = z.infer<typeof jobOutputSchema>;
 export type Ack = z.infer<typeof ackSchema>;
+export type Close = z.infer<typeof closeSchema>;
 
 /** A message without its envelope, as senders build it before an id is assigned. */
 export type Unsent<M> = M extends unknown ? Omit<M, 'v' | 'id'> : never;

@@ -3,9 +3,10 @@
 // plane in 'lambda' mode over the table, the Management API transport and the table-backed connection registry.
 // Invariants: built once per container (a failed build is retried by the next invocation); edge-hostable (no node:*
 // import here or below), so the same plane can run where there is only fetch; every fire-and-forget effect of the
-// plane (job.start/job.kill dispatch, tick requests, forgetting gone connections) is tracked in `pending`, which
-// every handler drains before it returns.
+// plane is waited for before a handler returns: job.start/job.kill/replies by `plane.dispatcher.settle()`, tick
+// requests by `pending.drain()` (handlers settle first: a send that finds its connection gone may request a tick).
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { lambdaElasticAttachment } from '../../elastic/aws.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { StoreRegistry } from '../agents/store-registry.ts';
@@ -99,21 +100,10 @@ export async function createLambdaContext(
     log,
   });
   transport.onGone = (conn) => plane.agents.closed(conn);
-  trackDispatches(plane, pending);
+  // Elastic pools: GET /v1/elastic, and jobs only they could run are accepted (the tick runs the pass itself).
+  if (config.elastic) plane.attachElastic(lambdaElasticAttachment({ iid: config.iid, store: clients.store, nodes: plane.tables.nodes, encoded: config.elastic.config, ...config.elastic }));
   log(`flurry: ${config.functionName} ready for instance ${config.iid} (generator ${generator.generatorId})`);
   return { config, clients, plane, meta, transport, pending, generatorId: generator.generatorId, fluidEpochMs: generator.fluidEpochMs, tick, requester, log };
-}
-
-/**
- * The scheduler and the job manager start dispatches without awaiting them (right for a long-lived process); on
- * Lambda they must finish before the handler returns, so the dispatcher's entry points are wrapped to be tracked.
- */
-function trackDispatches(plane: ControlPlane, pending: PendingWork): void {
-  const d = plane.dispatcher;
-  const start = d.start.bind(d);
-  const kill = d.kill.bind(d);
-  d.start = (job, onlyRank) => pending.track(start(job, onlyRank));
-  d.kill = (job, reason, graceSeconds) => pending.track(kill(job, reason, graceSeconds));
 }
 
 let current: Promise<LambdaContext> | undefined;

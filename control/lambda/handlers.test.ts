@@ -3,7 +3,7 @@
 // FLURRY_DYNAMODB_ENDPOINT; Secrets Manager is mocked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpEvent, jsonOf, wsEvent } from '../../test/aws/events.ts';
-import { installFakeAws, type FakeAws } from '../../test/aws/fake-aws.ts';
+import { installFakeAws, messagesTo, type FakeAws } from '../../test/aws/fake-aws.ts';
 import { createTestTable } from '../../test/support/dynamo.ts';
 import { generateSecrets } from '../security/secrets.ts';
 import { ENV, readConfig } from './config.ts';
@@ -54,6 +54,7 @@ describe('handlers configured from the environment', () => {
     const { handler } = await import('./ws.ts');
     expect(await handler(wsEvent('$connect', 'E1'))).toEqual({ statusCode: 200 });
     expect(await handler(wsEvent('$default', 'E1', JSON.stringify({ v: 1, id: 'a1', type: 'heartbeat', running: [] })))).toEqual({ statusCode: 200 });
+    expect(messagesTo(fake, 'E1')).toEqual([expect.objectContaining({ type: 'close', code: 4002, reason: 'expected hello before heartbeat' })]); // 7.1
     expect(fake.deletes).toEqual(['E1']);
   });
 });

@@ -34,6 +34,8 @@ export function createFetchHandler(getContext: () => Promise<LambdaContext> = la
     try {
       return await appFor(ctx).fetch(req);
     } finally {
+      // Sends this request started (a cancel's job.kill) finish before the answer: Lambda may freeze right after.
+      await ctx.plane.dispatcher.settle();
       await ctx.pending.drain();
     }
   };

@@ -1,6 +1,7 @@
 // http.ts - Lambda entry point of the HTTP API: API Gateway HTTP API (payload v2) events through hono/aws-lambda
 // into the Hono app over this container's control plane.
-// Invariant: the handler resolves only after the request's fire-and-forget effects are done (Lambda freezes after).
+// Invariant: the handler resolves only after the request's fire-and-forget effects are done (Lambda freezes after):
+// its sends to agents (`dispatcher.settle()`, e.g. the job.kill of a cancel), then its tick requests (`pending`).
 import type { Context } from 'aws-lambda';
 import { handle, type APIGatewayProxyResult, type ApiGatewayRequestContextV2, type LambdaEvent } from 'hono/aws-lambda';
 import { lambdaContext, type LambdaContext } from './context.ts';
@@ -24,6 +25,7 @@ export function createHttpHandler(getContext: () => Promise<LambdaContext> = lam
     try {
       return await h(event, context);
     } finally {
+      await ctx.plane.dispatcher.settle();
       await ctx.pending.drain();
     }
   };

@@ -2,7 +2,7 @@
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, LimitExceededException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packFrames } from '../agents/protocol.ts';
+import { controlMessageSchema, packFrames, parseFrame } from '../agents/protocol.ts';
 import { isGone, ManagementApiTransport } from './management-transport.ts';
 
 const mock = mockClient(ApiGatewayManagementApiClient);
@@ -43,11 +43,46 @@ describe('ManagementApiTransport', () => {
   });
 
   it('closes with DeleteConnection; a connection already gone is closed', async () => {
+    mock.on(PostToConnectionCommand).resolves({});
     mock.on(DeleteConnectionCommand, { ConnectionId: 'C5' }).resolves({}).on(DeleteConnectionCommand, { ConnectionId: 'C6' }).rejects(gone());
     const t = new ManagementApiTransport(client());
     await t.close('C5', 4003, 'superseded');
     await t.close('C6', 4003, 'superseded');
     expect(mock.commandCalls(DeleteConnectionCommand).map((c) => c.args[0].input.ConnectionId)).toEqual(['C5', 'C6']);
+  });
+
+  it('7.1: posts a close message with the code and reason, then deletes the connection', async () => {
+    mock.on(PostToConnectionCommand).resolves({}).on(DeleteConnectionCommand).resolves({});
+    await new ManagementApiTransport(client()).close('C7', 4003, 'superseded by a newer connection of this node');
+    const calls = mock.calls().map((c) => c.args[0]);
+    expect(calls.map((c) => c.constructor.name)).toEqual(['PostToConnectionCommand', 'DeleteConnectionCommand']);
+    const [post, del] = calls.map((c) => c.input as { ConnectionId: string; Data?: Uint8Array });
+    expect(post!.ConnectionId).toBe('C7');
+    const text = decoder.decode(post!.Data!);
+    expect(JSON.parse(text)).toEqual([{ v: 1, id: expect.any(String), type: 'close', code: 4003, reason: 'superseded by a newer connection of this node' }]);
+    expect(parseFrame(text, controlMessageSchema)).toHaveLength(1); // what the agent accepts
+    expect(del).toEqual({ ConnectionId: 'C7' });
+  });
+
+  it('7.1: a connection gone before the close message is not deleted; a failed post still deletes', async () => {
+    mock.on(PostToConnectionCommand, { ConnectionId: 'C8' }).rejects(gone());
+    mock.on(PostToConnectionCommand, { ConnectionId: 'C9' }).rejects(new LimitExceededException({ message: 'slow down', $metadata: {} }));
+    mock.on(DeleteConnectionCommand).resolves({});
+    const lines: string[] = [];
+    const t = new ManagementApiTransport(client(), { log: (l) => lines.push(l) });
+    await t.close('C8', 4001, 'unauthorized: token expired');
+    await t.close('C9', 4002, 'message: not an object');
+    expect(mock.commandCalls(DeleteConnectionCommand).map((c) => c.args[0].input.ConnectionId)).toEqual(['C9']);
+    expect(lines).toContainEqual(expect.stringMatching(/telling C9 why it is closed: slow down/));
+  });
+
+  it('7.1: cuts a long reason to what the schema accepts', async () => {
+    mock.on(PostToConnectionCommand).resolves({}).on(DeleteConnectionCommand).resolves({});
+    await new ManagementApiTransport(client()).close('C10', 4002, `message (hello): ${'𝔵'.repeat(2000)}`);
+    const text = decoder.decode(mock.commandCalls(PostToConnectionCommand)[0]!.args[0].input.Data as Uint8Array);
+    const [msg] = parseFrame(text, controlMessageSchema);
+    expect(msg).toMatchObject({ type: 'close', code: 4002, reason: expect.stringMatching(/^message \(hello\): (?:𝔵)+…$/u) });
+    expect((msg as { reason: string }).reason.length).toBeLessThanOrEqual(1024);
   });
 
   it('recognizes Gone by name or by status', () => {

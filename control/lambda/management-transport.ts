@@ -3,9 +3,11 @@
 // Invariants: a GoneException (410) means the agent is no longer there: `send` resolves false and the node is
 // treated as disconnected (`onGone`), never as an error; frames are ≤ 32 KiB (packFrames), and nothing over API
 // Gateway's 128 KiB message limit is ever posted.
-// Limitation: API Gateway cannot send a close code or reason, so the agent sees a plain close instead of 4001/4003
-// (docs/deploy.md, "Close codes").
+// API Gateway cannot close with a code or reason, so `close` first posts a `close` message carrying them (agent
+// protocol 7), then deletes the connection: the agent acts on the message as on a real close with that code.
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { messageId } from '../agents/dispatch.ts';
+import { MAX_CLOSE_REASON, packFrames, PROTOCOL_VERSION, type Close } from '../agents/protocol.ts';
 import type { AgentTransport } from '../agents/transport.ts';
 
 /** API Gateway's limit on one message posted to a connection. */
@@ -58,9 +60,20 @@ export class ManagementApiTransport implements AgentTransport {
     return true;
   }
 
+  /**
+   * Posts a `close` message with the code and reason (protocol 7.1), then deletes the connection. A connection already
+   * gone (410) is not deleted; a failed post is logged and the connection is deleted anyway (the agent then sees a
+   * plain close and reconnects).
+   */
   async close(conn: string, code: number, reason: string): Promise<void> {
-    // The code and reason cannot travel (DeleteConnection has neither); keep them in the log instead.
     this.options.log?.(`agent link: closing ${conn} (${code} ${reason})`);
+    const message: Close = { v: PROTOCOL_VERSION, id: messageId('x'), type: 'close', code, reason: truncate(reason, MAX_CLOSE_REASON) };
+    try {
+      await this.client.send(new PostToConnectionCommand({ ConnectionId: conn, Data: encoder.encode(packFrames([message])[0]!) }));
+    } catch (err) {
+      if (isGone(err)) return;
+      this.options.log?.(`agent link: telling ${conn} why it is closed: ${(err as Error).message}`);
+    }
     try {
       await this.client.send(new DeleteConnectionCommand({ ConnectionId: conn }));
     } catch (err) {
@@ -72,4 +85,11 @@ export class ManagementApiTransport implements AgentTransport {
     this.options.log?.(`agent link: ${conn} is gone (410)`);
     await this.onGone?.(conn).catch((err: Error) => this.options.log?.(`agent link: forgetting ${conn}: ${err.message}`));
   }
+}
+
+/** `text` cut to at most `max` UTF-16 units (never inside a surrogate pair), ending in an ellipsis when cut. */
+function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }

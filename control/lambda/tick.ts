@@ -92,6 +92,7 @@ export function createTickHandler(getContext: () => Promise<LambdaContext> = lam
         ctx.tick.again = false;
         await pass();
       }
+      await plane.dispatcher.settle();
       await ctx.pending.drain();
       if (ctx.tick.again) ctx.log('tick: more work is waiting; the next tick takes it');
       return { passes, ...(requestedAt !== undefined ? { requestedAt } : {}), pending: plane.scheduler.queueLength };

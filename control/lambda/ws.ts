@@ -2,7 +2,8 @@
 // $connect accepts (the agent authenticates in `hello`, protocol 3.1: tokens never travel in URLs, which end up in
 // access logs); $default hands the frame to `agents.frame`; $disconnect to `agents.closed`.
 // Invariants: replies go out through the Management API (never as the integration's response); the handler returns
-// only after every effect of the frame is durable and every reply was posted (pending work drained).
+// only after every effect of the frame is durable and every reply was posted (`dispatcher.settle()`, then pending
+// work drained).
 import type { APIGatewayProxyWebsocketEventV2, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { lambdaContext, type LambdaContext } from './context.ts';
 
@@ -39,6 +40,7 @@ export function createWsHandler(getContext: () => Promise<LambdaContext> = lambd
       ctx.log(`agent link: ${routeKey} on ${connectionId}: ${(err as Error).stack ?? (err as Error).message}`);
       return { statusCode: 500 };
     } finally {
+      await ctx.plane.dispatcher.settle();
       await ctx.pending.drain();
     }
   };

@@ -1,7 +1,8 @@
 // ws-agent.test.ts - a real `flurry agent` process against a local stand-in for the API Gateway WebSocket endpoint:
 // a `ws` server that turns each socket event into the event API Gateway would send the ws function ($connect,
 // $default with the frame, $disconnect), and whose "Management API" (mocked PostToConnection/DeleteConnection)
-// writes back on the right socket. Ticks run when the control plane requests them (mocked async Invoke).
+// writes back on the right socket, and whose DeleteConnection closes the socket with a plain 1000 as API Gateway
+// does. Ticks run when the control plane requests them (mocked async Invoke).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ let inst: AwsInstance;
 let http: HttpHandler;
 let server: WebSocketServer;
 let agent: ChildProcess | undefined;
+/** Agents started by the superseding test, stopped in afterAll if still running. */
+const others: ChildProcess[] = [];
 const sockets = new Map<string, WebSocket>();
 const contexts: LambdaContext[] = [];
 let ticks = 0;
@@ -65,9 +68,11 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) {
-    agent.kill('SIGTERM');
-    await new Promise((resolve) => agent!.once('exit', resolve));
+  for (const p of [agent, ...others]) {
+    if (p && p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGTERM');
+      await new Promise((resolve) => p.once('exit', resolve));
+    }
   }
   await new Promise((resolve) => server?.close(resolve));
   await Promise.all(contexts.map((c) => c.pending.drain()));
@@ -118,5 +123,40 @@ describe('a real agent process through the API Gateway stand-in', () => {
     const code = await new Promise<number | null>((resolve) => agent!.once('exit', resolve));
     expect(code).toBe(0);
     await waitFor(async () => (await api<{ down: { nnodes: number } }>('GET', '/v1/resources')).body.down?.nnodes === 1, 10_000, 'the node to be down');
+  }, 90_000);
+
+  it('a second agent with the same hostname supersedes the first, which exits instead of reconnecting (7.2)', async () => {
+    const port = (server.address() as { port: number }).port;
+    const start = (): ChildProcess => {
+      const stateDir = mkdtempSync(join(tmpdir(), 'flurry-aws-agent-'));
+      const p = spawn(
+        process.execPath,
+        [join(REPO, 'bin/flurry.mjs'), 'agent', '--uri', `ws://127.0.0.1:${port}/agents`, '--hostname', 'aws-n2', '--cores', '1', '--gpus', '0', '--memory', '512', '--state-dir', stateDir, ...(process.env.FLURRY_TEST_LOG ? [] : ['--quiet'])],
+        { env: { ...process.env, FLURRY_JOIN_TOKEN: inst.joinToken }, stdio: ['ignore', 'inherit', 'inherit'] },
+      );
+      others.push(p);
+      return p;
+    };
+    const welcomes = () => fake.posts.filter((p) => p.text.includes('"type":"welcome"') && p.text.includes('"node":"aws-n2"'));
+    const first = start();
+    const firstExit = new Promise<number | null>((resolve) => first.once('exit', resolve));
+    await waitFor(() => welcomes().length === 1, 20_000, 'the first agent to be welcomed');
+    const firstConn = welcomes()[0]!.conn;
+
+    const second = start();
+    await waitFor(() => welcomes().length === 2, 20_000, 'the second agent to be welcomed');
+    expect(await firstExit).toBe(1); // superseded: an error, and no redial
+    const closes = fake.posts.filter((p) => p.conn === firstConn && p.text.includes('"type":"close"')).map((p) => JSON.parse(p.text) as unknown[]);
+    expect(closes).toEqual([[expect.objectContaining({ type: 'close', code: 4003 })]]);
+    expect(fake.deletes).toContain(firstConn);
+
+    // No back and forth: the second agent keeps the node, nobody says hello as aws-n2 again.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(welcomes()).toHaveLength(2);
+    expect(second.exitCode).toBeNull();
+    await waitFor(async () => (await api<{ free: { nnodes: number } }>('GET', '/v1/resources')).body.free?.nnodes === 1, 10_000, 'aws-n2 to be up');
+
+    second.kill('SIGTERM');
+    expect(await new Promise<number | null>((resolve) => second.once('exit', resolve))).toBe(0);
   }, 90_000);
 });
