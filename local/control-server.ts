@@ -1,6 +1,8 @@
 // control-server.ts - the control plane as a long-lived Node process (local mode and on-prem head nodes): the Hono
-// app on @hono/node-server and the agent link on the same port, the in-process scheduler, and the reaper timer.
-import { createServer as createHttpServer, type Server } from 'node:http';
+// app on @hono/node-server, the agent link and the clients' watch link on the same port, the in-process scheduler,
+// and the reaper timer.
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { createServer as createHttpsServer } from 'node:https';
 import { createAdaptorServer } from '@hono/node-server';
 import { createApp } from '../control/api/app.ts';
@@ -11,7 +13,8 @@ import type { QueuePolicy } from '../control/core/queue/index.ts';
 import type { MatchPolicy } from '../control/core/resource/types.ts';
 import type { Secrets } from '../control/security/secrets.ts';
 import type { StoreContext } from '../control/store/context.ts';
-import { WsAgentLink } from './ws-transport.ts';
+import { AGENT_PATH, WsAgentLink } from './ws-transport.ts';
+import { WATCH_PATH, WsWatchLink } from './watch-link.ts';
 
 export interface ControlServerOptions {
   iid: string;
@@ -38,6 +41,8 @@ export interface ControlServer {
   port: number;
   plane: ControlPlane;
   link: WsAgentLink;
+  /** Push subscriptions for clients (/v1/watch). */
+  watch: WsWatchLink;
   stop(): Promise<void>;
 }
 
@@ -62,6 +67,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   const scheme = o.tls ? 'https' : 'http';
   const uri = o.publicUri ?? `${scheme}://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
+  const notifier = new LocalNotifier();
   const plane = await createControlPlane({
     iid: o.iid,
     store: o.store,
@@ -69,7 +75,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     mode: 'local',
     transport: link,
     registry,
-    notifier: new LocalNotifier(),
+    notifier,
     publicUri: uri,
     fluidEpochMs: o.fluidEpochMs,
     generatorId: 0,
@@ -82,8 +88,17 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     lastSeen: (n) => registry.lastSeen(n.name) ?? n.hb,
     log: o.log,
   });
+  // Before createApp: the watch link wraps services.jobs so `all-mine` subscriptions hear of new jobs.
+  const watch = new WsWatchLink({ services: plane.services, notifier, log: o.log });
   const app = createApp(plane.services, { version: o.version, log: o.log });
-  link.attach(server, plane.agents, o.log);
+  link.serve(plane.agents, o.log);
+  // One router for WebSocket upgrades: agents on /v1/agent, clients' push subscriptions on /v1/watch.
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? '').split('?')[0];
+    if (path === AGENT_PATH) link.handleUpgrade(req, socket, head);
+    else if (path === WATCH_PATH) watch.handleUpgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
   // Keep-alive connections of long polls must not hold shutdown hostage.
   server.keepAliveTimeout = 5_000;
 
@@ -99,10 +114,12 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     port,
     plane,
     link,
+    watch,
     async stop() {
       clearInterval(reaper);
       // 1001 "going away": agents keep their jobs and reconnect to the next control plane.
       link.closeAll(1001, 'control plane stopping');
+      watch.closeAll(1001, 'control plane stopping');
       await plane.stop();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));

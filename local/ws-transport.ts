@@ -2,7 +2,7 @@
 // feeding frames to the shared agent handler and carrying its replies.
 // Invariant: frames of one connection are processed concurrently (so their work joins the same group commits),
 // except that nothing overtakes a `hello`: later frames wait until the connection is bound to its node.
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentHandler } from '../control/agents/handler.ts';
@@ -15,19 +15,23 @@ export class WsAgentLink implements AgentTransport {
   private readonly sockets = new Map<string, WebSocket>();
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES * 4 });
   private next = 0;
-  private handler: AgentHandler | undefined;
 
-  /** Accepts agent upgrades on `server` at /v1/agent; `handler` gets every frame and close. */
-  attach(server: Server, handler: AgentHandler, log?: (line: string) => void): void {
+  private handler: AgentHandler | undefined;
+  private log: ((line: string) => void) | undefined;
+
+  /** From now on `handler` gets every frame and close (the link exists before the plane that makes the handler). */
+  serve(handler: AgentHandler, log?: (line: string) => void): void {
     this.handler = handler;
-    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      const path = (req.url ?? '').split('?')[0];
-      if (path !== AGENT_PATH) {
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
-      }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, log));
-    });
+    this.log = log;
+  }
+
+  /** Takes over an HTTP upgrade for /v1/agent (the server's upgrade router decides which link gets which path). */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (!this.handler) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, this.log));
   }
 
   private accept(ws: WebSocket, log?: (line: string) => void): void {

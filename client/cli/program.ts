@@ -13,6 +13,7 @@ import * as resourceCommand from './commands/resource.ts';
 import * as runCommand from './commands/run.ts';
 import * as startCommand from './commands/start.ts';
 import * as submitCommand from './commands/submit.ts';
+import * as watchCommand from './commands/watch.ts';
 
 /** Every command module exports `register(program)`; add new ones to this list. */
 const commandModules: Array<{ register(program: Command): void }> = [
@@ -29,6 +30,7 @@ const commandModules: Array<{ register(program: Command): void }> = [
   runCommand,
   startCommand,
   submitCommand,
+  watchCommand,
 ];
 
 export function buildProgram(): Command {

@@ -1,4 +1,5 @@
-// client.ts - FlurryClient: the typed SDK over the REST API (submit, list, follow, cancel, resources).
+// client.ts - FlurryClient: the typed SDK over the REST API (submit, list, follow, cancel, resources, the KVS as
+// `kvs`) and push subscriptions over the watch link (local mode).
 // Invariants: fetch only (no node:* imports) so it runs in Node, Deno, browsers and notebook kernels; GETs and
 // submissions (which always carry a client token, so a repeat creates nothing) are retried on network errors and
 // 5xx, nothing else is; ids come back as f58 strings in submission order.
@@ -7,13 +8,18 @@ import { ROUTES } from './contract.ts';
 import { FlurryApiError } from './errors.ts';
 import { followEvents, followOutput, type EventsOptions, type OutputOptions } from './follow.ts';
 import { isJobRequest, jobspec, type JobRequest, type JobspecV1 } from './jobspec.ts';
+import { KvsClient } from './kvs.ts';
+import { subscribePushes, type SubscribeSpec, type WatchPush, type WebSocketConstructor } from './subscribe.ts';
 import { Transport, type TransportOptions } from './transport.ts';
 import type {
   EventlogPage, Health, JobEvent, JobId, JobInfo, JobPage, JobSummary, NodeNames, OutputEntry, OutputPage,
   ResourceListing, SubmitAnswer, Whoami,
 } from './types.ts';
 
-export type FlurryClientOptions = TransportOptions;
+export interface FlurryClientOptions extends TransportOptions {
+  /** For subscribe(): the WebSocket class to use (default: the global WebSocket, else the `ws` package). */
+  webSocket?: WebSocketConstructor;
+}
 
 /** What to submit: a V1 jobspec object, its YAML/JSON text, or a command with shape options. */
 export type JobInput = JobspecV1 | Record<string, unknown> | string | JobRequest;
@@ -91,9 +97,19 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, 
  */
 export class FlurryClient {
   readonly #t: Transport;
+  readonly #token: string;
+  readonly #webSocket: WebSocketConstructor | undefined;
+  /**
+   * The instance's KVS, with the same URI, token and fetch.
+   * @example await flurry.kvs.commit('primary', [{ op: 'put', key: 'a.b', value: 1 }])
+   */
+  readonly kvs: KvsClient;
 
   constructor(options: FlurryClientOptions) {
     this.#t = new Transport(options);
+    this.#token = options.token;
+    this.#webSocket = options.webSocket;
+    this.kvs = new KvsClient({ uri: options.uri, token: options.token, ...(options.fetch ? { fetch: options.fetch } : {}) });
   }
 
   /** The base URI requests go to. */
@@ -243,6 +259,16 @@ export class FlurryClient {
    */
   output(id: JobId | bigint, opts: OutputOptions = {}): AsyncGenerator<OutputEntry> {
     return followOutput((o) => this.outputPage(id, o), opts);
+  }
+
+  /**
+   * Pushes over one WebSocket (the watch link of a local-mode instance; on AWS use events()/output()): each job's
+   * events and output in order, `done` per job, and KVS changes. Iteration ends once every job is done, unless KVS
+   * keys or `'all-mine'` keep it open; break out of the loop (or abort `signal`) to close the socket.
+   * @example for await (const p of flurry.subscribe({ jobs: [id], output: true })) if (p.type === 'output') show(p.entries)
+   */
+  subscribe(spec: SubscribeSpec): AsyncGenerator<WatchPush> {
+    return subscribePushes(this.#t.base, this.#token, spec, this.#webSocket);
   }
 
   /**

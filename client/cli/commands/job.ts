@@ -5,6 +5,8 @@ import { registerJobAttach } from './job-attach.ts';
 import { registerJobEventlog } from './job-eventlog.ts';
 import { registerJobId } from './job-id.ts';
 import { registerJobInfo } from './job-info.ts';
+import { registerJobWaitEvent } from './job-wait-event.ts';
+import { registerJobWait } from './job-wait.ts';
 
 /**
  * The `job` group of `program`, created on first use, so modules can add subcommands in any order.
@@ -25,4 +27,6 @@ export function register(program: Command): void {
   registerJobInfo(job);
   registerJobAttach(job);
   registerJobEventlog(job);
+  registerJobWait(job);
+  registerJobWaitEvent(job);
 }
