@@ -13,7 +13,7 @@ import { Kvs } from './kvs/service.ts';
 import type { Notifier } from './jobs/notifier.ts';
 import { Auth } from './resources/auth-service.ts';
 import { Resources } from './resources/resource-service.ts';
-import { Scheduler } from './scheduler/scheduler.ts';
+import { type GrowCapacity, Scheduler } from './scheduler/scheduler.ts';
 import type { Secrets } from './security/secrets.ts';
 import { createSigner } from './security/signing.ts';
 import type { ElasticService, Services } from './services.ts';
@@ -70,7 +70,7 @@ export interface ControlPlane {
   attachElastic(host: ElasticAttachment): void;
   /** A node item changed (drained, offline): local mode updates the live graph; Lambda requests a pass. */
   nodeChanged(node: NodeItem): void;
-  /** A node item was deleted for good (its instance is gone): local mode drops it from the live graph. */
+  /** A node item was deleted for good (its instance is gone): the scheduler here drops it from its graph. */
   forgetNode(node: NodeItem): void;
   stop(): Promise<void>;
 }
@@ -80,6 +80,8 @@ export interface ElasticAttachment {
   service: ElasticService;
   /** Something changed that may call for capacity (jobs queued): run a pass soon. */
   trigger(reason: string): void;
+  /** What the pools could grow: jobs only they could run are accepted and wait instead of being refused. */
+  capacity?: GrowCapacity;
   stop(): Promise<void>;
 }
 
@@ -189,16 +191,14 @@ export async function createControlPlane(o: ControlPlaneOptions): Promise<Contro
     attachElastic(host) {
       elastic = host;
       services.elastic = host.service;
+      scheduler.growWith(host.capacity);
     },
     nodeChanged,
     forgetNode(node) {
-      // The scheduler has no removal call yet: drop the node from its live graph directly (it holds nothing there).
-      if (!local || !scheduler.resources.hasNode(node.rank)) return;
-      try {
-        scheduler.resources.removeNode(node.rank);
-      } catch (err) {
-        o.log?.(`plane: cannot forget node ${node.name}: ${(err as Error).message}`);
-      }
+      // Local mode's scheduler, or on Lambda the tick container's (whose elastic pass removed the node).
+      scheduler.nodeRemoved(node);
+      if (local) void scheduler.trigger();
+      else pass();
     },
     stop: async () => {
       await elastic?.stop();

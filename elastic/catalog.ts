@@ -166,3 +166,12 @@ export function instanceInventory(
   if (opts.group !== undefined) inv.group = opts.group;
   return inv;
 }
+
+/**
+ * The catalog the policy uses with a config: built-in types, then the file's entries (and local pools' synthetic
+ * types), then whatever a provider reported (`getInstanceTypes`), each layer overriding the one before.
+ * @example catalogFor(config).get('hpc6a.48xlarge')?.cores // 96
+ */
+export function catalogFor(config: { catalog: readonly InstanceTypeInfo[] }, ...providerTypes: Array<Iterable<InstanceTypeInfo>>): Catalog {
+  return buildCatalog(BUILTIN_CATALOG.values(), config.catalog, ...providerTypes);
+}

@@ -70,6 +70,12 @@ export const cloudPoolSchema = z.strictObject({
       instanceProfile: z.string().min(1).optional(),
       keyName: z.string().min(1).optional(),
       tags: z.record(z.string(), z.string()).optional(),
+      launchTemplate: z
+        .union([
+          z.string().min(1),
+          z.strictObject({ id: z.string().min(1).optional(), name: z.string().min(1).optional(), version: z.union([z.string().min(1), z.number().int().min(1)]).optional() }),
+        ])
+        .optional(),
     })
     .optional(),
 });

@@ -13,6 +13,14 @@ export interface SubnetConfig {
   zone?: string;
 }
 
+/** An EC2 launch template, by id (`lt-…`) or by name; `version` defaults to `$Default`. */
+export interface LaunchTemplateRef {
+  id?: string;
+  name?: string;
+  /** A version number, `$Default` or `$Latest`. */
+  version?: string;
+}
+
 /** On-prem agents that join by themselves: the policy never launches, drains or terminates them. */
 export interface StaticPoolConfig {
   name: string;
@@ -71,6 +79,11 @@ export interface CloudPoolConfig {
     keyName?: string;
     /** Extra tags on instances (the provider adds its ownership tags). */
     tags?: Record<string, string>;
+    /**
+     * Launch template to launch from (its settings apply unless the request overrides them: type, subnet, user data,
+     * tags). Default: the provider's (on AWS, the stack's agent launch template).
+     */
+    launchTemplate?: LaunchTemplateRef;
   };
 }
 

@@ -98,6 +98,19 @@ describe('loadElasticConfig', () => {
     expect(errorOf(() => loadElasticConfig('pools: [')).message).toMatch(/^not valid YAML or JSON/);
   });
 
+  it('takes ec2.launchTemplate as an id, a name, or {id | name, version}', () => {
+    const lt = (launchTemplate: unknown) => {
+      const c = parseElasticConfig({ pools: [{ name: 'c', provider: 'ec2', instanceTypes: ['c6i.large'], max: 1, ec2: { launchTemplate } }] });
+      return (c.pools[0] as { ec2?: { launchTemplate?: unknown } }).ec2?.launchTemplate;
+    };
+    expect(lt('lt-0123456789abcdef0')).toEqual({ id: 'lt-0123456789abcdef0' });
+    expect(lt('flurry-agents')).toEqual({ name: 'flurry-agents' });
+    expect(lt({ name: 'flurry-agents', version: 3 })).toEqual({ name: 'flurry-agents', version: '3' });
+    expect(lt({ id: 'lt-0123456789abcdef0', version: '$Latest' })).toEqual({ id: 'lt-0123456789abcdef0', version: '$Latest' });
+    expect(errorOf(() => lt({ version: 2 })).message).toBe('pools[0].ec2.launchTemplate: give exactly one of id and name');
+    expect(errorOf(() => lt({ id: 'lt-1', name: 'x' })).message).toBe('pools[0].ec2.launchTemplate: give exactly one of id and name');
+  });
+
   it('merges catalog overrides field by field and accepts new types', () => {
     const c = parseElasticConfig({
       catalog: [{ name: 'c6i.2xlarge', onDemandPrice: 0.3 }, { name: 'x1.huge', cores: 4, memoryMB: 8192, onDemandPrice: 1 }],

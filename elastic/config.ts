@@ -7,7 +7,7 @@ import { InvalidInputError } from '../control/core/errors.ts';
 import { invalidFrom, jobspecErrorMap } from '../control/core/jobspec/issues.ts';
 import { BUILTIN_CATALOG, buildCatalog, type Catalog, type InstanceTypeInfo } from './catalog.ts';
 import { cloudPoolSchema, fileSchema } from './config-schema.ts';
-import { type CloudPoolConfig, type ElasticConfig, type PoolConfig, isCloudPool } from './config-types.ts';
+import { type CloudPoolConfig, type ElasticConfig, type LaunchTemplateRef, type PoolConfig, isCloudPool } from './config-types.ts';
 
 export * from './config-types.ts';
 
@@ -84,8 +84,25 @@ function cloudPool(p: z.output<typeof cloudPoolSchema>, i: number, catalog: Cata
   if (p.joinUrl) out.joinUrl = p.joinUrl;
   if (p.local) out.local = p.local;
   if (p.sim) out.sim = p.sim;
-  if (p.ec2) out.ec2 = p.ec2;
+  if (p.ec2) {
+    const { launchTemplate, ...rest } = p.ec2;
+    out.ec2 = rest;
+    const lt = launchTemplate === undefined ? undefined : launchTemplateRef(launchTemplate, at('ec2', 'launchTemplate'), issues);
+    if (lt) out.ec2.launchTemplate = lt;
+  }
   return out;
+}
+
+/** `lt-0abc…` (an id) or a name, or `{id | name, version}`: exactly one of id and name. */
+function launchTemplateRef(v: string | { id?: string; name?: string; version?: string | number }, path: PropertyKey[], issues: Issue[]): LaunchTemplateRef | undefined {
+  if (typeof v === 'string') return /^lt-[0-9a-f]{8,17}$/.test(v) ? { id: v } : { name: v };
+  if ((v.id === undefined) === (v.name === undefined)) {
+    issues.push({ path, message: 'give exactly one of id and name' });
+    return undefined;
+  }
+  const ref: LaunchTemplateRef = v.id !== undefined ? { id: v.id } : { name: v.name! };
+  if (v.version !== undefined) ref.version = String(v.version);
+  return ref;
 }
 
 /** The synthetic instance type a local pool's agents stand for (free, no EFA). */
@@ -140,10 +157,4 @@ export function loadElasticConfig(text: string): ElasticConfig {
   return parseElasticConfig(obj ?? {});
 }
 
-/**
- * The catalog the policy uses with this config: built-in types, then the file's entries (and local pools' synthetic
- * types), then whatever a provider reported (`getInstanceTypes`), each layer overriding the one before.
- */
-export function catalogFor(config: ElasticConfig, ...providerTypes: Array<Iterable<InstanceTypeInfo>>): Catalog {
-  return buildCatalog(BUILTIN_CATALOG.values(), config.catalog, ...providerTypes);
-}
+export { catalogFor } from './catalog.ts';

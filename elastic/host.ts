@@ -1,26 +1,24 @@
 // host.ts - where the elastic loop runs. In a long-lived control plane (`flurry start --elastic pools.yaml`, an
 // on-prem head node): an ElasticHost runs a pass every few seconds, soon after jobs are queued, when the policy asks
 // (`wakeAt`), when a waiting job reaches its burst deadline, and again at once after an offering failed. On AWS the
-// tick Lambda calls `elasticTick` once per tick. Invariants: passes never overlap; a failing pass is logged and the
+// tick Lambda calls `elasticTick` (tick.ts) once per tick. Invariants: passes never overlap; a failing pass is logged and the
 // loop goes on; stopping waits for the pass in progress; local-process instances die with a control plane that stops
 // on purpose (a crash leaves them running, and the restarted plane finds them again).
-import type { EC2Client } from '@aws-sdk/client-ec2';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ControlPlane } from '../control/plane.ts';
 import type { ElasticService } from '../control/services.ts';
 import type { StoreContext } from '../control/store/context.ts';
-import type { JobTable } from '../control/store/jobs.ts';
-import type { NodeItem, NodeTable } from '../control/store/nodes.ts';
+import type { NodeTable } from '../control/store/nodes.ts';
 import type { ResourceRequest } from '../control/core/resource/types.ts';
-import { catalogFor, loadElasticConfig } from './config.ts';
+import type { GrowCapacity } from '../control/scheduler/scheduler.ts';
+import { loadElasticConfig } from './config.ts';
 import { type ElasticConfig, isCloudPool } from './config-types.ts';
 import type { ExecutorDeps } from './executor/context.ts';
-import { listOfferings } from './policy/offerings.ts';
-import { accepts, fitsEmpty, nodesOn, shapeOf } from './policy/shape.ts';
+import { elasticFeasibility } from './feasibility.ts';
 import { ElasticExecutor, type PassReport } from './executor/executor.ts';
-import { schedulerSource, tableSource } from './executor/sources.ts';
+import { schedulerSource } from './executor/sources.ts';
 import { elasticStatusService } from './executor/status.ts';
 import { buildProviders, type ProviderOptions } from './executor/providers.ts';
 import type { CloudProvider } from './provider.ts';
@@ -29,6 +27,7 @@ import { DynamoElasticStore } from './store.ts';
 export { buildProviders, poolJoinToken, type ProviderOptions } from './executor/providers.ts';
 
 export type { PassReport } from './executor/executor.ts';
+export { elasticTick, type TickOptions } from './tick.ts';
 
 export interface ElasticHostOptions extends ExecutorDeps {
   /** Seconds between passes when nothing else asks for one (default 5). */
@@ -48,6 +47,8 @@ export interface ElasticHostOptions extends ExecutorDeps {
 export class ElasticHost {
   readonly executor: ElasticExecutor;
   readonly service: ElasticService;
+  /** What the pools could grow: the scheduler accepts jobs only they could run (attachElastic passes it on). */
+  readonly capacity: GrowCapacity;
   private timer: NodeJS.Timeout | undefined;
   private nextAt = Infinity;
   private running: Promise<void> | undefined;
@@ -57,6 +58,7 @@ export class ElasticHost {
   constructor(private readonly opts: ElasticHostOptions) {
     this.executor = new ElasticExecutor(opts);
     this.service = elasticStatusService({ iid: opts.iid, config: opts.config, store: opts.store, nodes: opts.nodes, clock: opts.clock });
+    this.capacity = elasticFeasibility(opts.config);
   }
 
   /** The provider of each pool. */
@@ -188,11 +190,7 @@ export function startElasticHost(o: LocalElasticOptions): ElasticHost {
  * @example elasticCanServe(config)({ nodes: 4, slots: 1, coresPerSlot: 96, gpusPerSlot: 0, exclusive: true }) // true with an hpc6a pool of max ≥ 4
  */
 export function elasticCanServe(config: ElasticConfig): (req: ResourceRequest) => boolean {
-  const offerings = listOfferings(config, catalogFor(config), [], 0).offerings;
-  return (req) => {
-    const shape = shapeOf(req);
-    return offerings.some((o) => accepts(shape, o.target) && fitsEmpty(shape, o.total) && nodesOn(shape, o.total) <= o.pool.max);
-  };
+  return elasticFeasibility(config).canGrow;
 }
 
 /** Read and check a pools file; an error names the file (and the field). */
@@ -235,36 +233,6 @@ export function localHostOptions(
 ): LocalElasticOptions {
   const trust = tls && selfSigned(tls.certPem) ? { caFile: tls.certFile, caPem: tls.certPem } : {};
   return { plane: server.plane, store, iid, config, joinKey, uri: server.uri, stateDir: join(dir, 'elastic'), ...trust };
-}
-
-export interface TickOptions {
-  iid: string;
-  config: ElasticConfig;
-  store: StoreContext;
-  jobs: JobTable;
-  nodes: NodeTable;
-  joinKey: string;
-  /** The agents' URL (the WebSocket API's wss:// URL) for ec2 pools without joinUrl. */
-  uri: string;
-  ec2Client?: EC2Client;
-  /** A node item changed (drained, offline): request a scheduler pass. */
-  nodeChanged?: (node: NodeItem) => void;
-  log?: (line: string) => void;
-}
-
-/**
- * One pass of the elastic loop on AWS, for the tick Lambda (reads everything from the table; ec2 and sim pools only).
- * @example await elasticTick({ iid, config, store, jobs: plane.tables.jobs, nodes: plane.tables.nodes, joinKey, uri: wsUrl })
- */
-export async function elasticTick(o: TickOptions): Promise<PassReport> {
-  const clock = () => Date.now() / 1000;
-  const { providers } = buildProviders({ ...o, config: { ...o.config, pools: o.config.pools.filter((p) => p.provider !== 'local') }, clock });
-  const executor = new ElasticExecutor({
-    iid: o.iid, config: o.config, store: new DynamoElasticStore(o.store), nodes: o.nodes, source: tableSource(o.iid, o.jobs, o.nodes), providers, clock,
-    ...(o.nodeChanged ? { nodeChanged: o.nodeChanged } : {}),
-    ...(o.log ? { log: o.log } : {}),
-  });
-  return executor.pass();
 }
 
 /** The ElasticService for a stateless API (the HTTP Lambda): status from the table. */

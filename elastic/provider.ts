@@ -81,6 +81,16 @@ export interface CloudProvider {
    * every configured type, even those with no capacity right now (availability is learnt from create errors).
    */
   getInstanceTypes(pool: CloudPoolConfig): Promise<InstanceTypeInfo[]>;
+  /**
+   * Optional (providers that make placement groups for launches: ec2). The names of the placement groups this cluster
+   * owns (by the provider's own marking, as for `list()`), in any state but being deleted.
+   */
+  listPlacementGroups?(): Promise<string[]>;
+  /**
+   * Optional, with `listPlacementGroups`. Delete a placement group this cluster owns. Idempotent: one that is already
+   * gone is done. Throws when instances still use it (the caller retries on a later pass).
+   */
+  deletePlacementGroup?(name: string): Promise<void>;
 }
 
 /** One thing that can be bought: a type, as a capacity type, in a zone (or anywhere). */

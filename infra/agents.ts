@@ -1,7 +1,8 @@
 // agents.ts - what EC2 agents are launched from: the agent bundle (the `flurry` CLI with the node agent, built by
 // esbuild at synth time from client/cli/main.ts and uploaded as an S3 asset), an instance role that can read only
 // that object and the agents' join token, a security group with no inbound rules, and a launch template whose user
-// data installs Node 22 and runs `flurry agent` under systemd (user-data.ts).
+// data installs Node 22 and runs `flurry agent` under systemd (user-data.ts). The elastic loop launches from the same
+// template, replacing its user data with its own (a pool-scoped join token instead of the shared one: elastic.ts).
 // Invariants: agents only dial out (wss:// to API Gateway), so nothing may reach them from outside; IMDSv2 only;
 // encrypted root volume; the bundle is never committed (it is built into the cloud assembly).
 import { AssetHashType, BundlingOutput, DockerImage, Stack } from 'aws-cdk-lib';
@@ -46,6 +47,8 @@ export class AgentFleet extends Construct {
   /** Only with a VPC id: a security group belongs to a VPC. */
   readonly securityGroup: ec2.CfnSecurityGroup | undefined;
   readonly launchTemplate: ec2.LaunchTemplate;
+  /** The architecture of the launch template's AMI (one per template: the `instanceTypes` context's). */
+  readonly arch: 'arm64' | 'x86_64';
 
   constructor(scope: Construct, id: string, props: AgentFleetProps) {
     super(scope, id);
@@ -92,6 +95,7 @@ export class AgentFleet extends Construct {
       }),
     );
     const arm = props.instanceTypes.every(isArm64InstanceType);
+    this.arch = arm ? 'arm64' : 'x86_64';
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: arm ? ec2.AmazonLinuxCpuType.ARM_64 : ec2.AmazonLinuxCpuType.X86_64 }),
       instanceType: new ec2.InstanceType(props.instanceTypes[0] ?? 'c7g.large'),

@@ -17,6 +17,8 @@ export interface FlurrySettings {
   ownerUser: string;
   /** Agent heartbeat interval on AWS, seconds (default 30). */
   heartbeatSeconds: number;
+  /** A pools file (YAML or JSON) read at synth: the tick runs the elastic loop with it (infra/elastic.ts). */
+  elasticConfig?: string;
 }
 
 export const DEFAULT_INSTANCE_TYPES = ['c7g.large'];
@@ -72,8 +74,10 @@ export function settingsFrom(get: (key: string) => unknown): FlurrySettings {
   if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(ownerUser)) problems.push(`ownerUser=${ownerUser}: letters, digits and . _ @ - only`);
   const heartbeatSeconds = Number(get('heartbeatSeconds') ?? 30);
   if (!Number.isInteger(heartbeatSeconds) || heartbeatSeconds < 5 || heartbeatSeconds > 300) problems.push(`heartbeatSeconds=${String(get('heartbeatSeconds'))}: expected 5–300`);
+  const elasticValue = get('elasticConfig');
+  const elasticConfig = elasticValue === undefined || elasticValue === null || elasticValue === '' ? undefined : String(elasticValue);
   if (problems.length) throw new Error(`flurry stack settings:\n  ${problems.join('\n  ')}`);
-  return { instanceName, ...(vpcId ? { vpcId } : {}), subnetIds, instanceTypes, retainData, ownerUser, heartbeatSeconds };
+  return { instanceName, ...(vpcId ? { vpcId } : {}), subnetIds, instanceTypes, retainData, ownerUser, heartbeatSeconds, ...(elasticConfig ? { elasticConfig } : {}) };
 }
 
 /** The settings from a construct's CDK context. */

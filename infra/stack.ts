@@ -14,6 +14,7 @@ import { ENV, LAMBDA_MAX_WAIT_SECONDS } from '../control/lambda/config.ts';
 import { AgentFleet } from './agents.ts';
 import { FlurryApis } from './apis.ts';
 import type { FlurrySettings } from './config.ts';
+import { ElasticPools } from './elastic.ts';
 import { FlurryFunction, REPO_ROOT } from './function.ts';
 import { acknowledgeFindings } from './nag.ts';
 import { InstanceSetup } from './setup.ts';
@@ -35,6 +36,8 @@ export class FlurryStack extends Stack {
   readonly ws: FlurryFunction;
   readonly tick: FlurryFunction;
   readonly agents: AgentFleet;
+  /** With `-c elasticConfig=pools.yaml`: the pools, their settings on the functions, the tick's EC2 rights. */
+  readonly elastic: ElasticPools | undefined;
   readonly schedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: FlurryStackProps) {
@@ -65,7 +68,7 @@ export class FlurryStack extends Stack {
       environment: {
         ...common,
         [ENV.joinTokenSecretArn]: this.setup.agentJoinToken.secretArn,
-        FLURRY_SUBNET_IDS: s.subnetIds.join(','),
+        [ENV.subnetIds]: s.subnetIds.join(','),
         FLURRY_INSTANCE_TYPES: s.instanceTypes.join(','),
       },
     });
@@ -119,7 +122,10 @@ export class FlurryStack extends Stack {
       instanceTypes: s.instanceTypes,
       ...(s.vpcId ? { vpcId: s.vpcId } : {}),
     });
-    this.tick.fn.addEnvironment('FLURRY_LAUNCH_TEMPLATE_ID', this.agents.launchTemplate.launchTemplateId ?? '');
+    this.tick.fn.addEnvironment(ENV.launchTemplateId, this.agents.launchTemplate.launchTemplateId ?? '');
+    this.elastic = s.elasticConfig
+      ? new ElasticPools(this, 'Elastic', { iid, configFile: s.elasticConfig, tick: this.tick, status: [this.http], agents: this.agents })
+      : undefined;
 
     new CfnOutput(this, 'HttpUri', { value: this.apis.httpUri, description: 'FLURRY_URI: the REST API' });
     new CfnOutput(this, 'AgentUri', { value: this.apis.agentUri, description: 'flurry agent --uri' });

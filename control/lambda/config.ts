@@ -12,6 +12,13 @@ export const ENV = {
   heartbeatSeconds: 'FLURRY_HEARTBEAT_SECONDS',
   ownerTokenSecretArn: 'FLURRY_OWNER_TOKEN_SECRET_ARN',
   joinTokenSecretArn: 'FLURRY_JOIN_TOKEN_SECRET_ARN',
+  /** The pools file, normalized and encoded (elastic/aws.ts); absent = no elastic loop. */
+  elasticConfig: 'FLURRY_ELASTIC_CONFIG',
+  /** Tick: the stack's agent launch template, its subnets and security group, and the agent bundle (s3://…). */
+  launchTemplateId: 'FLURRY_LAUNCH_TEMPLATE_ID',
+  subnetIds: 'FLURRY_SUBNET_IDS',
+  agentSecurityGroup: 'FLURRY_AGENT_SECURITY_GROUP',
+  agentBundle: 'FLURRY_AGENT_BUNDLE',
   /** Only for running the handlers against DynamoDB Local (tests, local experiments); never set by the stack. */
   dynamoEndpoint: 'FLURRY_DYNAMODB_ENDPOINT',
 } as const;
@@ -21,6 +28,20 @@ export const DEFAULT_HEARTBEAT_SECONDS = 30;
 
 /** API Gateway HTTP APIs give up on an integration after 30 s: long polls must answer well before. */
 export const LAMBDA_MAX_WAIT_SECONDS = 25;
+
+/** The elastic loop's settings (infra/elastic.ts sets them; the tick runs the pass, every function serves the status). */
+export interface ElasticSettings {
+  /** The encoded pools file (elastic/aws.ts encodeElasticConfig). */
+  config: string;
+  /** ec2 pools without a launch template of their own launch from this one. */
+  launchTemplateId?: string;
+  /** Subnets of ec2 pools that name none. */
+  subnetIds: string[];
+  /** The agents' security group (EFA pools put it on their interface). */
+  securityGroupId?: string;
+  /** `s3://bucket/key` of the agent bundle, installed by instances launched from the stack's image. */
+  agentBundle?: string;
+}
 
 export interface LambdaConfig {
   table: string;
@@ -40,6 +61,7 @@ export interface LambdaConfig {
   /** This function's name (AWS_LAMBDA_FUNCTION_NAME), for the scheduler lease holder and logs. */
   functionName: string;
   dynamoEndpoint?: string;
+  elastic?: ElasticSettings;
 }
 
 /**
@@ -73,5 +95,13 @@ export function readConfig(env: Record<string, string | undefined>): LambdaConfi
   if (env[ENV.joinTokenSecretArn]) config.joinTokenSecretArn = env[ENV.joinTokenSecretArn];
   if (env.AWS_REGION) config.region = env.AWS_REGION;
   if (env[ENV.dynamoEndpoint]) config.dynamoEndpoint = env[ENV.dynamoEndpoint];
+  const elastic = env[ENV.elasticConfig];
+  if (elastic) {
+    const e: ElasticSettings = { config: elastic, subnetIds: (env[ENV.subnetIds] ?? '').split(',').filter(Boolean) };
+    if (env[ENV.launchTemplateId]) e.launchTemplateId = env[ENV.launchTemplateId];
+    if (env[ENV.agentSecurityGroup]) e.securityGroupId = env[ENV.agentSecurityGroup];
+    if (env[ENV.agentBundle]) e.agentBundle = env[ENV.agentBundle];
+    config.elastic = e;
+  }
   return config;
 }

@@ -6,9 +6,9 @@
 // plane is waited for before a handler returns: job.start/job.kill/replies by `plane.dispatcher.settle()`, tick
 // requests by `pending.drain()` (handlers settle first: a send that finds its connection gone may request a tick).
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-import { lambdaElasticAttachment } from '../../elastic/aws.ts';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { lambdaElasticAttachment } from '../../elastic/aws.ts';
 import { StoreRegistry } from '../agents/store-registry.ts';
 import { PollingNotifier } from '../jobs/notifier.ts';
 import { createControlPlane, type ControlPlane } from '../plane.ts';

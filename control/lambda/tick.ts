@@ -6,6 +6,7 @@
 // flag is cleared before the table is read; the handler returns only after every dispatch it started was posted.
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { lambdaContext, type LambdaContext } from './context.ts';
+import { elasticPass } from './elastic.ts';
 import { loadInstanceSecrets } from './secret-store.ts';
 import { ensureAgentJoinToken } from './setup-actions.ts';
 import type { TickRequestPayload } from './tick-request.ts';
@@ -29,8 +30,8 @@ export interface TickOptions {
   settleMs?: number;
   /** Passes after the first, when the reaper or the passes themselves made more work (default 3). */
   maxExtraPasses?: number;
-  /** The elastic pass (issue "Elastic": grow and shrink the EC2 pools); runs after the reaper. */
-  elastic?: (ctx: LambdaContext) => Promise<void>;
+  /** The elastic pass (grow and shrink the EC2 pools: elastic.ts); runs after the reaper, given the time left (ms). */
+  elastic?: (ctx: LambdaContext, timeLeft: () => number) => Promise<void>;
 }
 
 export type TickHandler = (event: TickEvent, context?: Pick<Context, 'getRemainingTimeInMillis'>) => Promise<TickResult>;
@@ -86,7 +87,7 @@ export function createTickHandler(getContext: () => Promise<LambdaContext> = lam
       }
       await pass();
       await plane.reap();
-      await options.elastic?.(ctx);
+      await options.elastic?.(ctx, timeLeft);
       await renewJoinToken(ctx);
       while (ctx.tick.again && passes <= maxExtra && timeLeft() > RESERVE_MS) {
         ctx.tick.again = false;
@@ -102,4 +103,4 @@ export function createTickHandler(getContext: () => Promise<LambdaContext> = lam
   };
 }
 
-export const handler: TickHandler = createTickHandler();
+export const handler: TickHandler = createTickHandler(lambdaContext, { elastic: elasticPass() });

@@ -44,6 +44,17 @@ export interface SchedulerDeps {
   log?: (line: string) => void;
 }
 
+/**
+ * Capacity the instance can add (elastic pools, elastic/feasibility.ts): a job the graph can never satisfy but a pool
+ * could grow nodes for is not unsatisfiable; it waits while the elastic loop launches them.
+ */
+export interface GrowCapacity {
+  /** Could some pool launch nodes that run this request? */
+  canGrow(req: ResourceRequest): boolean;
+  /** Why no pool could (for the refusal), when canGrow is false. */
+  whyNot(req: ResourceRequest): string;
+}
+
 interface Queued extends PendingJob {
   bid: bigint;
 }
@@ -54,6 +65,9 @@ export class Scheduler {
   private running = new Map<string, number>();
   /** Node changes heard while a rebuild reads the table (undefined when not rebuilding). */
   private changedDuringRebuild: NodeItem[] | undefined;
+  /** Nodes removed while a rebuild reads the table (their items may still be in what it read). */
+  private removedDuringRebuild: NodeItem[] | undefined;
+  private growth: GrowCapacity | undefined;
   /** Allocations decided but not yet durable. */
   private readonly committing = new Set<string>();
   private fence: LeaseFence | undefined;
@@ -135,13 +149,25 @@ export class Scheduler {
     void this.trigger();
   }
 
-  /** Why a request can never run on this instance, or undefined. */
+  /** A node left for good (its item was deleted: the elastic loop removed it once its instance was gone). */
+  nodeRemoved(node: NodeItem): void {
+    this.removedDuringRebuild?.push(node);
+    this.removeNode(node);
+  }
+
+  /** Consult this elastic capacity before calling a job unsatisfiable (undefined: the graph alone decides). */
+  growWith(capacity: GrowCapacity | undefined): void {
+    this.growth = capacity;
+  }
+
+  /** Why a request can never run on this instance, or undefined (the graph or an elastic pool could run it). */
   unsatisfiable(req: ResourceRequest): string | undefined {
-    if (this.graph.canEverSatisfy(req)) return undefined;
+    if (this.graph.canEverSatisfy(req) || this.growth?.canGrow(req)) return undefined;
     const nodes = this.graph.nodes();
     const cores = nodes.reduce((n, x) => n + x.cores, 0);
     const gpus = nodes.reduce((n, x) => n + x.gpus, 0);
-    return `the instance has ${nodes.length} node(s), ${cores} core(s) and ${gpus} GPU(s) in all`;
+    const why = `the instance has ${nodes.length} node(s), ${cores} core(s) and ${gpus} GPU(s) in all`;
+    return this.growth ? `${why}, and no elastic pool can grow for it: ${this.growth.whyNot(req)}` : why;
   }
 
   /** The resource graph (read-only use: the resource listing). */
@@ -223,7 +249,14 @@ export class Scheduler {
       match: this.opts.match,
       now,
     });
-    for (const u of decision.unsatisfiable) this.refuse(u.id, u.reason);
+    for (const u of decision.unsatisfiable) {
+      // Too big for the graph but not for an elastic pool: it stays queued while nodes are launched for it. (An
+      // invalid request, try-match.ts, is refused whatever the pools could do.)
+      const req = this.queue.get(u.id)?.request;
+      const invalid = u.reason.startsWith('invalid request');
+      if (req && !invalid && this.growth?.canGrow(req)) continue;
+      this.refuse(u.id, req && !invalid && this.growth ? `${u.reason}; no elastic pool can grow for it: ${this.growth.whyNot(req)}` : u.reason);
+    }
     for (const a of decision.alloc) {
       const queued = this.queue.get(a.id);
       this.queue.delete(a.id);
@@ -294,6 +327,18 @@ export class Scheduler {
     this.queue.set(key, { id: key, bid: id, priority, t_submit: tsub, request: req, duration: dur });
   }
 
+  private removeNode(node: NodeItem): void {
+    const known = this.graph.node(node.rank);
+    if (!known || known.hostname !== node.name) return;
+    try {
+      this.graph.removeNode(node.rank);
+    } catch (err) {
+      // Still holds an allocation (should not happen: the node is removed once nothing runs there): keep it down.
+      this.graph.setNodeState(node.rank, 'down');
+      this.deps.log?.(`scheduler: node ${node.name} removed while it holds resources: ${(err as Error).message}`);
+    }
+  }
+
   private applyNode(node: NodeItem): void {
     const inventory = { ...node.inventory, hostname: node.name };
     const known = this.graph.node(node.rank);
@@ -307,6 +352,7 @@ export class Scheduler {
   private async rebuild(): Promise<void> {
     // Node changes that arrive while we read go to the graph being replaced: remember them and apply them again.
     this.changedDuringRebuild = [];
+    this.removedDuringRebuild = [];
     const [nodes, running, pending] = await Promise.all([
       this.deps.nodes.list(this.opts.iid),
       this.deps.jobs.queryActive(this.opts.iid, 'running'),
@@ -318,7 +364,9 @@ export class Scheduler {
     this.running = new Map();
     for (const n of nodes) this.applyNode(n);
     for (const n of this.changedDuringRebuild) this.applyNode(n);
+    for (const n of this.removedDuringRebuild) this.removeNode(n);
     this.changedDuringRebuild = undefined;
+    this.removedDuringRebuild = undefined;
     this.adoptRunning(running);
     for (const p of pending) this.enqueue(p.id, p.req, p.dur, p.priority ?? 0, p.tsub, p.st);
     // Submissions that arrived while we read stay queued (a stale one fails its conditional commit harmlessly).

@@ -34,6 +34,8 @@ export interface ExecutorDeps {
   soleWriter?: boolean;
   /** Failed create attempts (transient errors) before a launch is given up and its pool held (default 3). */
   maxAttempts?: number;
+  /** Notes of the host, shown first among each pass's notes in the status (e.g. pools skipped on AWS). */
+  notes?: readonly string[];
 }
 
 export interface PassContext {

@@ -1,17 +1,17 @@
 // executor.ts - one pass of the elastic loop (Karpenter's provisioner + disruption controllers, made into one
 // decide-then-act pass): read the state, reconcile it with the providers, build the policy input, `decide`, then act:
-// terminations (re-checked at act time), drains, launches (recorded first). Invariants: the policy sees everything in
-// flight, so a repeat pass launches nothing new; the loop state is written once, at the end; passes must not overlap
-// (the host serializes them; on Lambda the tick has a reserved concurrency of 1), and if they did, the conditional
-// launch record still makes each decision launch once.
-import { type Catalog } from '../catalog.ts';
-import { catalogFor } from '../config.ts';
+// terminations (re-checked at act time), drains, launches (recorded first); unused placement groups are deleted after
+// reconciling. Invariants: the policy sees everything in flight, so a repeat pass launches nothing new; the loop state
+// is written once, at the end; passes must not overlap (the host serializes them; on Lambda the tick has a reserved
+// concurrency of 1), and if they did, the conditional launch record still makes each decision launch once.
+import { type Catalog, catalogFor } from '../catalog.ts';
 import { decide } from '../policy/index.ts';
 import type { Decisions, PolicyInput } from '../policy/types.ts';
 import type { ElasticState, LaunchRecord } from '../store.ts';
 import { drain, launch, terminate } from './act.ts';
 import type { ExecutorDeps, PassContext } from './context.ts';
 import { matchInstances, policyInput, updateIdle } from './observe.ts';
+import { cleanPlacementGroups } from './placement.ts';
 import { listInstances, reconcile } from './reconcile.ts';
 
 export type { ExecutorDeps } from './context.ts';
@@ -67,6 +67,7 @@ export class ElasticExecutor {
 
     const listing = await listInstances(ctx);
     const { items, records } = await reconcile(ctx, items0, records0, listing, view);
+    await cleanPlacementGroups(ctx, records, listing);
     const matching = matchInstances(items, listing.instances);
     state.idle = updateIdle(state.idle, items, view, now, state.lastPass?.at);
     const input = policyInput({
@@ -93,7 +94,7 @@ export class ElasticExecutor {
 
     report.ms = Math.round(performance.now() - t0);
     report.again = ctx.again;
-    state.lastPass = { at: now, ms: report.ms, notes: decisions.notes.slice(0, 20) };
+    state.lastPass = { at: now, ms: report.ms, notes: [...(this.deps.notes ?? []), ...decisions.notes].slice(0, 20) };
     const [written, records1] = await Promise.all([store.putState(iid, state), this.deps.soleWriter ? store.listLaunches(iid) : undefined]);
     if (!written) this.deps.log?.('elastic: the loop state changed under this pass (another pass ran?); its update was dropped');
     else if (records1) this.cache = { state: structuredClone(state), records: records1 };

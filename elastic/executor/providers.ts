@@ -3,10 +3,11 @@
 // executor notes it and leaves the pool alone).
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { signClaims } from '../../control/security/tokens.ts';
-import { catalogFor } from '../config.ts';
+import { catalogFor } from '../catalog.ts';
 import { type CloudPoolConfig, type ElasticConfig, isCloudPool } from '../config-types.ts';
 import type { CloudProvider } from '../provider.ts';
 import { Ec2Provider } from '../providers/ec2.ts';
+import type { AgentBoot, LaunchTemplateRef } from '../providers/ec2-request.ts';
 import { LocalProvider } from '../providers/local.ts';
 import { SimProvider } from '../providers/sim.ts';
 
@@ -23,6 +24,10 @@ export interface ProviderOptions {
   caFile?: string;
   caPem?: string;
   ec2Client?: EC2Client;
+  /** ec2: the launch template of pools that name none (on AWS, the stack's agent launch template). */
+  launchTemplate?: LaunchTemplateRef;
+  /** ec2: how pools launching from that template's own image get the agent installed (ec2-boot.ts). */
+  boot?: AgentBoot;
   clock: () => number;
   log?: (line: string) => void;
 }
@@ -48,6 +53,7 @@ export function buildProviders(o: ProviderOptions): { providers: Map<string, Clo
       ec2 ??= new Ec2Provider({
         client: o.ec2Client ?? new EC2Client({}), cluster: o.iid, joinToken, defaultJoinUrl: o.uri, catalog: catalogFor(o.config), clock: o.clock,
         ...(o.caPem ? { caPem: o.caPem } : {}), ...(o.log ? { log: o.log } : {}),
+        ...(o.launchTemplate ? { launchTemplate: o.launchTemplate } : {}), ...(o.boot ? { boot: o.boot } : {}),
       });
       providers.set(pool.name, ec2);
     } else {

@@ -6,19 +6,14 @@
 // line (it is written to a 0600 file the agent reads).
 import type { RunInstancesCommandInput, Tag, TagSpecification } from '@aws-sdk/client-ec2';
 import { nodeProperties, type InstanceTypeInfo } from '../catalog.ts';
-import type { CloudPoolConfig } from '../config-types.ts';
+import type { CloudPoolConfig, LaunchTemplateRef } from '../config-types.ts';
 import { stableHash } from '../policy/format.ts';
 import type { LaunchRequest } from '../provider.ts';
 
 /** Tag keys that mark what the provider owns. */
 export const TAG = { cluster: 'flurry:cluster', pool: 'flurry:pool', launch: 'flurry:launch' } as const;
 
-/** A launch template to launch from (id or name; `$Default` version unless given). */
-export interface LaunchTemplateRef {
-  id?: string;
-  name?: string;
-  version?: string;
-}
+export type { LaunchTemplateRef } from '../config-types.ts';
 
 export interface Ec2LaunchContext {
   /** The cluster (instance id) the instances belong to: the value of the `flurry:cluster` tag. */
@@ -33,6 +28,15 @@ export interface Ec2LaunchContext {
   caPem?: string;
   /** The agent command on the image (default `flurry`, found on PATH). */
   agentCommand?: string;
+  /** For an image without the agent (the stack's stock Amazon Linux): how to install it, and whom it runs as. */
+  boot?: AgentBoot;
+}
+
+/** Shell lines (run as root, before the token is written) that put `flurry` on the PATH, and the agent's user. */
+export interface AgentBoot {
+  install: string[];
+  /** An unprivileged user the agent (and so every task) runs as; the install creates it. Default: root. */
+  user?: string;
 }
 
 /** The EC2 ClientToken of a launch: its id, qualified by the cluster so two clusters in one account never collide. */
@@ -40,10 +44,9 @@ export function clientTokenOf(launchId: string, cluster: string): string {
   return `${launchId}.${stableHash(cluster)}`.slice(0, 64);
 }
 
-/** The launch template a pool uses: `ec2.launchTemplate` in the pool (when the schema has it), else the default. */
+/** The launch template a pool uses: its own `ec2.launchTemplate`, else the provider's default. */
 export function launchTemplateOf(pool: CloudPoolConfig, fallback?: LaunchTemplateRef): LaunchTemplateRef | undefined {
-  const own = (pool.ec2 as { launchTemplate?: LaunchTemplateRef } | undefined)?.launchTemplate;
-  return own ?? fallback;
+  return pool.ec2?.launchTemplate ?? fallback;
 }
 
 /** One argument of a systemd ExecStart line, quoted (systemd expands `%` and `$`; both are escaped). */
@@ -71,6 +74,7 @@ export function userData(req: LaunchRequest, ctx: Ec2LaunchContext): string {
     `# Flurry elastic node: cluster ${ctx.cluster}, pool ${req.pool.name}, launch ${req.launchId} (written by the ec2 provider).`,
     '# The join token is scoped to the pool and expires; after joining, the agent keeps a node credential in its state directory.',
     'set -euo pipefail',
+    ...(ctx.boot?.install ?? []),
     'umask 077',
     `install -d -m 0700 ${dir}`,
     `cat > ${dir}/join-token <<'FLURRY_JOIN_TOKEN'`,
@@ -78,6 +82,8 @@ export function userData(req: LaunchRequest, ctx: Ec2LaunchContext): string {
     'FLURRY_JOIN_TOKEN',
   ];
   if (ctx.caPem) lines.push(`cat > ${dir}/ca.pem <<'FLURRY_CA'`, ctx.caPem.trim(), 'FLURRY_CA');
+  const user = ctx.boot?.user;
+  if (user) lines.push(`chown -R ${user}:${user} ${dir}`);
   lines.push(
     "cat > /etc/systemd/system/flurry-agent.service <<'FLURRY_UNIT'",
     '[Unit]',
@@ -85,6 +91,7 @@ export function userData(req: LaunchRequest, ctx: Ec2LaunchContext): string {
     'After=network-online.target',
     'Wants=network-online.target',
     '[Service]',
+    ...(user ? [`User=${user}`, `Group=${user}`] : []),
     `ExecStart=/usr/bin/env ${args.map(unitArg).join(' ')}`,
     'Restart=always',
     'RestartSec=5',

@@ -1,12 +1,15 @@
 // ec2.ts - the `ec2` provider: RunInstances (one offering per launch: the policy diversifies, see docs/elastic.md),
 // EFA interfaces and a cluster placement group for EFA types, spot market options, ownership tags, user data starting
-// the agent; TerminateInstances; DescribeInstances filtered by the cluster tag. EC2 errors become the typed errors of
+// the agent; TerminateInstances; DescribeInstances filtered by the cluster tag; placement groups listed by that tag and
+// deleted once unused (reconciliation decides when). EC2 errors become the typed errors of
 // provider.ts. Invariants: idempotent on launchId through EC2's ClientToken (a replay with other parameters, e.g. a
 // fresh join token, is answered from the instances that token already made); ownership is by tag, never by name.
 import {
   CreatePlacementGroupCommand,
+  DeletePlacementGroupCommand,
   DescribeInstancesCommand,
   type DescribeInstancesCommandInput,
+  DescribePlacementGroupsCommand,
   type EC2Client,
   type Instance as Ec2Instance,
   RunInstancesCommand,
@@ -24,7 +27,7 @@ import {
   LimitExceededError,
   type Offering,
 } from '../provider.ts';
-import { clientTokenOf, type LaunchTemplateRef, launchTemplateOf, runInstancesInput, TAG } from './ec2-request.ts';
+import { type AgentBoot, clientTokenOf, type LaunchTemplateRef, launchTemplateOf, runInstancesInput, TAG } from './ec2-request.ts';
 
 export interface Ec2ProviderOptions {
   client: EC2Client;
@@ -41,6 +44,11 @@ export interface Ec2ProviderOptions {
   /** PEM the agents trust for wss:// (a self-signed head node). */
   caPem?: string;
   agentCommand?: string;
+  /**
+   * How agents are installed on images without Flurry (the CDK stack's Amazon Linux launch template: ec2-boot.ts).
+   * Applies to pools that launch from the default launch template's image (no ec2.imageId, no own launchTemplate).
+   */
+  boot?: AgentBoot;
   /** Seconds since the epoch. */
   clock?: () => number;
   log?: (line: string) => void;
@@ -122,6 +130,7 @@ export class Ec2Provider implements CloudProvider {
       ...(launchTemplate ? { launchTemplate } : {}),
       ...(this.opts.caPem ? { caPem: this.opts.caPem } : {}),
       ...(this.opts.agentCommand ? { agentCommand: this.opts.agentCommand } : {}),
+      ...(this.opts.boot && !req.pool.ec2?.imageId && !req.pool.ec2?.launchTemplate ? { boot: this.opts.boot } : {}),
     });
     try {
       const out = await this.opts.client.send(new RunInstancesCommand(input));
@@ -149,6 +158,21 @@ export class Ec2Provider implements CloudProvider {
       );
     } catch (err) {
       if (errorCode(err) !== 'InvalidPlacementGroup.Duplicate') throw mapEc2Error(err);
+    }
+  }
+
+  async listPlacementGroups(): Promise<string[]> {
+    const out = await this.opts.client.send(new DescribePlacementGroupsCommand({ Filters: [{ Name: `tag:${TAG.cluster}`, Values: [this.opts.cluster] }] }));
+    return (out.PlacementGroups ?? [])
+      .filter((g) => g.GroupName && g.State !== 'deleting' && g.State !== 'deleted' && (g.Tags ?? []).some((t) => t.Key === TAG.cluster && t.Value === this.opts.cluster))
+      .map((g) => g.GroupName!);
+  }
+
+  async deletePlacementGroup(name: string): Promise<void> {
+    try {
+      await this.opts.client.send(new DeletePlacementGroupCommand({ GroupName: name }));
+    } catch (err) {
+      if (errorCode(err) !== 'InvalidPlacementGroup.Unknown') throw mapEc2Error(err);
     }
   }
 
