@@ -9,6 +9,7 @@ import { createApp } from '../control/api/app.ts';
 import { MemoryRegistry } from '../control/agents/memory-registry.ts';
 import { LocalNotifier } from '../control/jobs/notifier.ts';
 import { createControlPlane, type ControlPlane } from '../control/plane.ts';
+import type { GrowCapacity } from '../control/scheduler/scheduler.ts';
 import type { QueuePolicy } from '../control/core/queue/index.ts';
 import type { MatchPolicy } from '../control/core/resource/types.ts';
 import type { Secrets } from '../control/security/secrets.ts';
@@ -33,6 +34,9 @@ export interface ControlServerOptions {
   queuePolicy?: QueuePolicy;
   matchPolicy?: MatchPolicy;
   version?: string;
+  /** What elastic pools could grow (flurry start --elastic): known before the first pass, so a restart does not
+   * refuse jobs only a pool could run before the elastic loop attaches. */
+  growCapacity?: GrowCapacity;
   log?: (line: string) => void;
 }
 
@@ -102,6 +106,7 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
   // Keep-alive connections of long polls must not hold shutdown hostage.
   server.keepAliveTimeout = 5_000;
 
+  if (o.growCapacity) plane.scheduler.growWith(o.growCapacity);
   await plane.scheduler.trigger();
   const reaper = setInterval(() => {
     plane.reap().catch((err: Error) => o.log?.(`reaper: ${err.message}`));

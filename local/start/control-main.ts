@@ -95,6 +95,7 @@ export async function runControlMain(o: ControlMainOptions): Promise<number> {
     ...(o.queuePolicy ? { queuePolicy: o.queuePolicy } : {}),
     ...(o.matchPolicy ? { matchPolicy: o.matchPolicy } : {}),
     ...(o.version ? { version: o.version } : {}),
+    ...(elastic && elasticConfig ? { growCapacity: (await import('../../elastic/feasibility.ts')).elasticFeasibility(elasticConfig) } : {}),
     log,
   });
   if (stopping) {
