@@ -108,16 +108,14 @@ describe('compressHostlist', () => {
     );
   });
 
-  // A scale check, not a benchmark (timed tests flake; 10,000 names take 2-5 ms on a 2-core machine):
-  // linear work finishes well under a second, quadratic work on 100,000 names would not finish in the bound.
+  // A scale check, not a benchmark: linear work takes milliseconds; quadratic work on 100,000 names would outlast the
+  // test's timeout.
   it('compresses 100,000 names', () => {
     const hosts = Array.from({ length: 100_000 }, (_, i) => `node${String(i).padStart(6, '0')}`).filter((_, i) => i % 7 !== 3);
     const mixed = hosts.flatMap((h, i) => (i % 100 === 0 ? [h, `login${i}`] : [h]));
-    const t0 = performance.now();
     const text = compressHostlist(mixed);
     expect(expandHostlist(text)).toEqual(mixed);
     expect(hostlistUnion(text)).toMatch(/^login\[0,100,/);
-    expect(performance.now() - t0).toBeLessThan(10_000);
   });
 });
 

@@ -89,15 +89,14 @@ describe('formatIdset', () => {
     );
   });
 
-  // A scale check, not a benchmark: linear work takes well under a second here, quadratic work would take hours.
+  // A scale check, not a benchmark: linear work takes well under a second here; quadratic work would outlast the test's
+  // timeout.
   it('formats and parses 300,000 ids', () => {
     const ids = Array.from({ length: 300_000 }, (_, i) => i * 2 + (i % 3 === 0 ? 1 : 0));
-    const t0 = performance.now();
     const text = formatIdset(ids);
     expect(parseIdset(text)).toEqual(ids);
     expect(idsetCount(text)).toBe(300_000);
     expect(formatIdset(Array.from({ length: 1_000_000 }, (_, i) => i))).toBe('0-999999');
-    expect(performance.now() - t0).toBeLessThan(15_000);
   });
 });
 

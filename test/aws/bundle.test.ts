@@ -11,9 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settingsFrom } from '../../infra/config.ts';
 import { FlurryStack } from '../../infra/stack.ts';
 
-/** Generous ceilings for this test (the goals, 1 MB and 150 ms, are reported by the log line). */
+/** A generous size ceiling (the goals, 1 MB and 150 ms of import time, are reported by the log line, not asserted). */
 const MAX_BYTES = 1.5 * 1024 * 1024;
-const MAX_IMPORT_MS = 2000;
 
 let outdir: string;
 let stack: FlurryStack;
@@ -62,7 +61,6 @@ describe('bundled functions', () => {
       expect(Object.keys(meta.inputs).some((p) => p.includes('control/lambda/'))).toBe(true);
       rows.push(`${name.padEnd(6)} ${(bytes / 1024).toFixed(0).padStart(5)} KiB  import ${ms.wall.toFixed(0).padStart(4)} ms (CPU ${ms.cpu.toFixed(0)} ms)`);
       expect(bytes, `${name} bundle size`).toBeLessThan(MAX_BYTES);
-      expect(ms.wall, `${name} import time`).toBeLessThan(MAX_IMPORT_MS);
     }
     console.log(`Lambda bundles (minified, goal ≤ 1024 KiB and ≤ 150 ms):\n  ${rows.join('\n  ')}`);
   }, 120_000);

@@ -36,11 +36,9 @@ describe('tick containers taking turns', () => {
     const started = () => messagesTo(fake, 'H1', 'job.start').map((m) => (m.job as { jobid: string }).jobid);
     for (const [i, tick] of [tickA, tickB, tickA, tickB, tickA].entries()) {
       const id = await submit();
-      const t0 = Date.now();
       const result = await tick({});
       expect(started(), `turn ${i}`).toContain(id);
       expect(result.passes, `turn ${i}`).toBeLessThanOrEqual(2);
-      expect(Date.now() - t0, `turn ${i}`).toBeLessThan(5000);
     }
   }, 60_000);
 });

@@ -104,7 +104,6 @@ describe('elastic scaling in local mode', () => {
     console.log(
       `elastic e2e: backlog → launch decision ${(latency * 1000).toFixed(0)} ms (from the POST: ${((decided - posted) * 1000).toFixed(0)} ms; batch idle 0.5 s, maxWaitBeforeBurst 0)`,
     );
-    expect(latency).toBeLessThanOrEqual(2);
 
     await waitFor(async () => (await Promise.all(ids.map(info))).every((j) => j.state === 'INACTIVE'), 40_000, 'the four jobs to finish');
     const jobs = await Promise.all(ids.map(info));

@@ -1,11 +1,9 @@
 // watch-cli.test.ts - `flurry job wait`, `flurry job wait-event` and `flurry watch` as a user runs them: the real
 // CLI bundle as a process, against a real control plane on DynamoDB Local with real agents.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runFlurry } from '../support/cli.ts';
 import { startTestInstance, waitFor, type TestInstance } from '../support/instance.ts';
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url));
 let inst: TestInstance;
 
 beforeAll(async () => {
@@ -13,23 +11,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => inst?.stop());
 
-interface Ran {
-  out: string;
-  err: string;
-  code: number | null;
-}
-
 /** Run `flurry ARGS` as a process with the instance's FLURRY_URI/FLURRY_TOKEN. */
-function flurry(...args: string[]): Promise<Ran> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...inst.env, FLURRY_DIR: '/nonexistent' };
-  delete env.FLURRY_TOKEN_FILE;
-  const p = spawn(process.execPath, [`${REPO}bin/flurry.mjs`, ...args], { cwd: '/tmp', env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (err += d));
-  return new Promise((resolve) => p.on('close', (code) => resolve({ out, err, code })));
-}
+const flurry = (...args: string[]) => runFlurry(inst, args).then(({ out, err, code }) => ({ out, err, code }));
 
 async function submit(...command: string[]): Promise<string> {
   const r = await flurry('submit', ...command);
@@ -73,10 +56,8 @@ describe('flurry job wait-event', () => {
       const r = await flurry('job', 'wait-event', id, 'start');
       expect(r.code, r.err).toBe(0);
       expect(r.out).toMatch(/^\d+\.\d{6} start\n$/);
-      const t0 = Date.now();
       const late = await flurry('job', 'wait-event', '-t', '0.5s', id, 'finish');
       expect(late).toEqual({ out: '', err: "flurry-job: wait-event timeout on event 'finish'\n", code: 1 });
-      expect(Date.now() - t0).toBeLessThan(10_000);
     } finally {
       await flurry('cancel', id);
     }

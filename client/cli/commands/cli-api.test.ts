@@ -1,13 +1,12 @@
 // cli-api.test.ts - the job-facing commands through buildProgram, as a user runs them, against the real HTTP API
 // (control/api over fake services) on a local port: run, submit, job info/eventlog/attach, cancel, resource.
 import { serve, type ServerType } from '@hono/node-server';
-import { CommanderError, type Command } from 'commander';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../../control/api/app.ts';
 import { FakeServices, JOB_ID } from '../../../control/api/fake-services.ts';
 import { ForbiddenError } from '../../../control/core/errors.ts';
-import { describeFailure } from '../fail.ts';
 import { buildProgram } from '../program.ts';
+import { runCli } from '../testing.ts';
 
 let fake: FakeServices;
 let server: ServerType;
@@ -37,34 +36,7 @@ const EVENTS = (status: number) => [
 ];
 
 /** `flurry ARGV` in-process with FLURRY_URI/FLURRY_TOKEN set: stdout, stderr (commander's and ours), exit code. */
-async function flurry(...argv: string[]) {
-  const program = buildProgram();
-  let out = '';
-  let err = '';
-  const quiet = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  const saved = { ...process.env };
-  Object.assign(process.env, { FLURRY_URI: uri, FLURRY_TOKEN: 'tok-owner', FOO_SECRET_KEEP: 'x' });
-  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  } catch (e) {
-    if (e instanceof CommanderError) return { out, err, code: e.exitCode };
-    const f = describeFailure(e);
-    return { out, err: `${err}flurry: ${f.message}\n`, code: f.exitCode };
-  } finally {
-    w1.mockRestore();
-    w2.mockRestore();
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
+const flurry = (...argv: string[]) => runCli(argv, { FLURRY_URI: uri, FLURRY_TOKEN: 'tok-owner', FOO_SECRET_KEEP: 'x' });
 
 describe('flurry run', () => {
   it("submits once, prints the job's output and exits with its exit code", async () => {

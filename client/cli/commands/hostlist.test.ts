@@ -2,10 +2,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { type Command, CommanderError } from 'commander';
-import { buildProgram } from '../program.ts';
-import { describeFailure } from '../fail.ts';
 import { runHostlist, type HostlistOptions } from './hostlist.ts';
+import { runCli } from '../testing.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -16,25 +14,7 @@ const hl = async (args: string[], opts: HostlistOptions = {}, stdin = noStdin) =
 const out = async (args: string[], opts: HostlistOptions = {}) => (await hl(args, opts)).out;
 
 /** Run `flurry <argv>` in-process: what main.ts would print on stdout and stderr, and the exit code. */
-async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = buildProgram();
-  let stdout = '';
-  let err = '';
-  const quiet = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: (s) => void (stdout += s), writeErr: (s) => void (err += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((stdout += String(s)), true));
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out: stdout, err, code: Number(process.exitCode ?? 0) };
-  } catch (e) {
-    if (e instanceof CommanderError) return { out: stdout, err, code: e.exitCode };
-    const { message, exitCode } = describeFailure(e);
-    return { out: stdout, err: `${err}flurry: ${message}\n`, code: exitCode };
-  }
-}
+const run = (argv: string[]) => runCli(argv);
 
 afterEach(() => {
   vi.restoreAllMocks();

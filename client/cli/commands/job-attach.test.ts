@@ -178,9 +178,7 @@ describe('attachJob', () => {
       async cancel() {},
     } as unknown as FlurryClient;
     const x = io();
-    const t0 = Date.now();
     expect(await attachJob(client, ID, { prog: 'p' }, x)).toBe(0);
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(x.out).toBe('late\n');
     expect(outputCalls).toBe(2);
   });

@@ -73,9 +73,7 @@ describe('waitEvent', () => {
   it('times out with exit 1, and never waits on the server past the timeout', async () => {
     const { client, waits } = stubClient([{ events: [ev('submit')] }]);
     const x = io();
-    const t0 = Date.now();
     expect(await waitEvent(client, 'ƒA', 'start', { timeout: 0.2 }, x)).toBe(1);
-    expect(Date.now() - t0).toBeLessThan(2000);
     expect(x.err).toBe("flurry-job: wait-event timeout on event 'start'\n");
     expect(Math.max(...waits)).toBeLessThanOrEqual(1);
   });

@@ -2,34 +2,16 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { buildProgram } from '../program.ts';
-import { describeFailure } from '../fail.ts';
 import { jobCommand } from './job.ts';
 import { convertJobIds } from './job-id.ts';
+import { runCli } from '../testing.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 /** Run `flurry <argv>` in-process: what main.ts would print on stdout and stderr, and the exit code. */
-async function run(argv: string[]): Promise<{ out: string; err: string; code: number }> {
-  const program = buildProgram();
-  let out = '';
-  let err = '';
-  const quiet = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  try {
-    await program.parseAsync(argv, { from: 'user' });
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  } catch (e) {
-    if (e instanceof CommanderError) return { out, err, code: e.exitCode };
-    const { message, exitCode } = describeFailure(e);
-    return { out, err: `${err}flurry: ${message}\n`, code: exitCode };
-  }
-}
+const run = (argv: string[]) => runCli(argv);
 
 /** Run the real CLI as a user would. */
 function spawnCli(argv: string[], input = ''): { out: string; err: string; code: number | null } {

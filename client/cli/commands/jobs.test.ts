@@ -4,16 +4,15 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommanderError, type Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../control/api/app.ts';
 import { FakeServices, SUMMARY } from '../../../control/api/fake-services.ts';
 import type { JobSummary as ServiceSummary } from '../../../control/services.ts';
 import { FlurryClient } from '../../sdk/client.ts';
 import type { JobSummary } from '../../sdk/types.ts';
-import { describeFailure } from '../fail.ts';
 import { buildProgram } from '../program.ts';
 import { formatJobs, listJobs } from './jobs.ts';
+import { runCli } from '../testing.ts';
 
 const appClient = (fake: FakeServices) => {
   const app = createApp(fake.services);
@@ -139,33 +138,7 @@ describe('flurry jobs, through the program and a real HTTP server', () => {
     return new Promise<void>((r) => server.close(() => r()));
   });
 
-  async function flurry(argv: string[], env: Record<string, string | undefined>) {
-    const program = buildProgram();
-    let out = '';
-    let err = '';
-    const quiet = (c: Command): void => {
-      c.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-      c.commands.forEach(quiet);
-    };
-    quiet(program);
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k];
-    const w = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-    process.exitCode = undefined;
-    try {
-      await program.parseAsync(argv, { from: 'user' });
-      return { out, err, code: Number(process.exitCode ?? 0) };
-    } catch (e) {
-      if (e instanceof CommanderError) return { out, err, code: e.exitCode };
-      const f = describeFailure(e);
-      return { out, err: `${err}flurry: ${f.message}\n`, code: f.exitCode };
-    } finally {
-      w.mockRestore();
-      process.env = saved;
-      process.exitCode = undefined;
-    }
-  }
+  const flurry = (argv: string[], env: Record<string, string | undefined>) => runCli(argv, env);
 
   it('uses --uri and --token-file given before the command', async () => {
     const r = await flurry(['--uri', uri, '--token-file', join(dir, 'token'), 'jobs', '-n', '-o', '{id.f58} {username}'], { FLURRY_URI: undefined, FLURRY_TOKEN: undefined });

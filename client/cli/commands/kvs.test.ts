@@ -3,17 +3,16 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { CommanderError, type Command } from 'commander';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestInstance, type TestInstance } from '../../../test/support/instance.ts';
 import { KvsClient } from '../../sdk/kvs.ts';
-import { describeFailure } from '../fail.ts';
 import { buildProgram } from '../program.ts';
 import { eventContext, runEventlogGet } from './kvs-eventlog.ts';
 import { columns, fit, putValue, splitPair, toTreeobj, treeobjOps } from './kvs-format.ts';
 import { apply, runGet } from './kvs-get.ts';
 import { runPut } from './kvs-write.ts';
 import type { KvsContext } from './kvs.ts';
+import { runCli } from '../testing.ts';
 
 describe('kvs formatting', () => {
   it('reads KEY=VALUE as flux kvs put does: JSON when it parses, else a string', () => {
@@ -63,36 +62,8 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(async () => inst?.stop());
 
-/** `flurry ARGV` in-process against the instance: stdout, stderr, exit code. */
-async function flurry(...argv: string[]) {
-  const program = buildProgram();
-  let out = '';
-  let err = '';
-  const quiet = (c: Command): void => {
-    c.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (err += s) });
-    c.commands.forEach(quiet);
-  };
-  quiet(program);
-  const saved = { ...process.env };
-  Object.assign(process.env, inst.env, { FLURRY_DIR: '/nonexistent' });
-  delete process.env.FLURRY_KVS_NAMESPACE;
-  const w1 = vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => ((out += String(s)), true));
-  const w2 = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => ((err += String(s)), true));
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(['kvs', ...argv], { from: 'user' });
-    return { out, err, code: Number(process.exitCode ?? 0) };
-  } catch (e) {
-    if (e instanceof CommanderError) return { out, err, code: e.exitCode };
-    const f = describeFailure(e);
-    return { out, err: `${err}flurry: ${f.message}\n`, code: f.exitCode };
-  } finally {
-    w1.mockRestore();
-    w2.mockRestore();
-    process.env = saved;
-    process.exitCode = undefined;
-  }
-}
+/** `flurry kvs ARGV` in-process against the instance: stdout, stderr, exit code. */
+const flurry = (...argv: string[]) => runCli(['kvs', ...argv], { ...inst.env, FLURRY_DIR: '/nonexistent', FLURRY_KVS_NAMESPACE: undefined });
 
 /** A context whose output is collected (for commands run concurrently with others). */
 function capture(ns = 'primary', stdin = new Uint8Array()): { ctx: KvsContext; out: () => string } {
