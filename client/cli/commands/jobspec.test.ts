@@ -4,11 +4,9 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it, vi } from 'vitest';
-import { CommanderError, type Command } from 'commander';
-import { buildProgram } from '../program.ts';
-import { describeFailure } from '../fail.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runValidate } from './jobspec.ts';
+import { runCli } from '../testing.ts';
 
 const V1 = `version: 1
 resources:
@@ -39,37 +37,7 @@ const canonical = file('canonical.yaml', CANONICAL_ONLY);
 mkdirSync(join(dir, 'sub'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function flurry(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const program = buildProgram();
-  const capture = (cmd: Command): void => {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    cmd.commands.forEach(capture);
-  };
-  capture(program);
-  process.exitCode = undefined;
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'flurry', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode;
-    else {
-      const f = describeFailure(e);
-      err += `flurry: ${f.message}\n`;
-      code = f.exitCode;
-    }
-  } finally {
-    write.mockRestore();
-    process.exitCode = undefined;
-  }
-  return { out, err, code };
-}
+const flurry = (...args: string[]) => runCli(args);
 
 describe('flurry jobspec validate', () => {
   it('prints FILE: ok for each valid file and exits 0', async () => {

@@ -3,44 +3,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CommanderError, type Command } from 'commander';
-import { buildProgram } from '../program.ts';
-import { describeFailure } from '../fail.ts';
 import { validateJobspecV1 } from '../../../control/core/jobspec/index.ts';
 import { runSubmit } from './submit.ts';
+import { runCli } from '../testing.ts';
 
 /** Run `flurry ARGS` in-process the way main.ts does: stdout, the "flurry: ..." line, and the exit code. */
-async function flurry(...args: string[]): Promise<{ out: string; err: string; code: number }> {
-  let out = '';
-  let err = '';
-  const write = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    out += String(chunk);
-    return true;
-  });
-  const program = buildProgram();
-  const capture = (cmd: Command): void => {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-    cmd.commands.forEach(capture);
-  };
-  capture(program);
-  process.exitCode = undefined;
-  let code = 0;
-  try {
-    await program.parseAsync(['node', 'flurry', ...args]);
-    code = Number(process.exitCode ?? 0);
-  } catch (e) {
-    if (e instanceof CommanderError) code = e.exitCode;
-    else {
-      const f = describeFailure(e);
-      err += `flurry: ${f.message}\n`;
-      code = f.exitCode;
-    }
-  } finally {
-    write.mockRestore();
-    process.exitCode = undefined;
-  }
-  return { out, err, code };
-}
+const flurry = (...args: string[]) => runCli(args);
 
 afterEach(() => vi.restoreAllMocks());
 
