@@ -6,26 +6,14 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { StoreContext } from '../control/store/context.ts';
 import { instancePk } from '../control/store/keys.ts';
-import type { CapacityType } from './catalog.ts';
 import { emptyBatcher } from './policy/batcher.ts';
-import type { BatcherState, UnavailableOffering } from './policy/types.ts';
+import type { BatcherState, LaunchDecision, UnavailableOffering } from './policy/types.ts';
 
 /** `launching`: recorded, create not yet answered (replayed by the next pass); `launched`: instances known. */
 export type LaunchState = 'launching' | 'launched';
 
-/** One launch decision being carried out. Deleted once every instance has joined or is gone. */
-export interface LaunchRecord {
-  launchId: string;
-  pool: string;
-  instanceType: string;
-  count: number;
-  capacityType: CapacityType;
-  subnet?: string;
-  zone?: string;
-  placementGroup?: string;
-  forJobs: string[];
-  reason: string;
-  pricePerHour: number;
+/** One launch decision being carried out: the decision, and how far it got. Deleted once every instance has joined or is gone. */
+export interface LaunchRecord extends LaunchDecision {
   /** When it was decided (seconds since the epoch). */
   since: number;
   state: LaunchState;

@@ -13,23 +13,7 @@ import type { ClusterView, ElasticDrain } from './types.ts';
 
 /** The record of a launch decision, made before the provider is called. */
 export function recordOf(d: LaunchDecision, now: number): LaunchRecord {
-  const r: LaunchRecord = {
-    launchId: d.launchId,
-    pool: d.pool,
-    instanceType: d.instanceType,
-    count: d.count,
-    capacityType: d.capacityType,
-    forJobs: d.forJobs,
-    reason: d.reason,
-    pricePerHour: d.pricePerHour,
-    since: now,
-    state: 'launching',
-    attempts: 0,
-  };
-  if (d.subnet) r.subnet = d.subnet;
-  if (d.zone) r.zone = d.zone;
-  if (d.placementGroup) r.placementGroup = d.placementGroup;
-  return r;
+  return { ...d, since: now, state: 'launching', attempts: 0 };
 }
 
 /** Record a new launch, then create it. A launch already recorded (a repeated decision) is not created again. */
