@@ -1683,6 +1683,13 @@ class FlurryExecutor(concurrent.futures.Executor):
             raise TypeError("extra arguments are only allowed with a command list")
         else:
             payload = _jobspec_payload(jobspec)
+        future = self._new_future()
+        sub = _Submission(future, payload, self._urgency if urgency is None else urgency)
+        self._loop.call_soon_threadsafe(self._enqueue, sub)
+        return future
+
+    def _new_future(self) -> FlurryExecutorFuture:
+        """A future counted as unfinished until it is done (refused once the executor is shut down)."""
         future = FlurryExecutorFuture(self._thread.ident)
         with self._lock:
             if self._shutdown:
@@ -1690,20 +1697,12 @@ class FlurryExecutor(concurrent.futures.Executor):
             self._unfinished.add(future)
             self._all_done.clear()
         future.add_done_callback(self._forget)
-        sub = _Submission(future, payload, self._urgency if urgency is None else urgency)
-        self._loop.call_soon_threadsafe(self._enqueue, sub)
         return future
 
     def attach(self, jobid: Union[str, int]) -> FlurryExecutorFuture:
         """A future for a job submitted earlier (by anyone you may see), as ``FluxExecutor.attach``."""
         jid = JobID(jobid)
-        future = FlurryExecutorFuture(self._thread.ident)
-        with self._lock:
-            if self._shutdown:
-                raise RuntimeError("cannot schedule new futures after shutdown")
-            self._unfinished.add(future)
-            self._all_done.clear()
-        future.add_done_callback(self._forget)
+        future = self._new_future()
         future.set_running_or_notify_cancel()
         future._set_jobid(jid)
         self._loop.call_soon_threadsafe(self._spawn, self._watch(future, jid))
