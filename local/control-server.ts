@@ -92,8 +92,11 @@ export async function startControlServer(o: ControlServerOptions): Promise<Contr
     lastSeen: (n) => registry.lastSeen(n.name) ?? n.hb,
     log: o.log,
   });
-  // Before createApp: the watch link wraps services.jobs so `all-mine` subscriptions hear of new jobs.
   const watch = new WsWatchLink({ services: plane.services, notifier, log: o.log });
+  // `all-mine` subscriptions hear of every new job, whoever submitted it (the API, or a spot requeue).
+  plane.manager.onAdmitted((jobs) => {
+    for (const j of jobs) watch.feed.announce(j.item.owner, [j.item.id]);
+  });
   const app = createApp(plane.services, { version: o.version, log: o.log });
   link.serve(plane.agents, o.log);
   // One router for WebSocket upgrades: agents on /v1/agent, clients' push subscriptions on /v1/watch.

@@ -45,7 +45,6 @@ export class WsWatchLink {
     this.limits = { ...DEFAULT_WATCH_LIMITS, ...o.limits };
     this.maxConnections = o.maxConnections ?? 256;
     this.#services = o.services;
-    this.#services.jobs = this.feed.wrap(o.services.jobs);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.maxMessageBytes });
   }
 

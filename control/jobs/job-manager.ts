@@ -73,6 +73,7 @@ export class JobManager implements JobService {
   private readonly ingest: Ingest;
   private readonly outputWrites: WriteBatcher<OutputChunk>;
   hooks: JobHooks = noHooks;
+  private readonly admitted = new Set<(jobs: JobState[]) => void>();
 
   constructor(private readonly deps: JobManagerDeps) {
     this.committer = new EventCommitter(deps.jobs, this.cache, { onCommitted: (job, events) => this.afterCommit(job, events) });
@@ -86,12 +87,31 @@ export class JobManager implements JobService {
       fluids: deps.fluids,
       clock: deps.clock,
       unsatisfiable: (req) => this.hooks.unsatisfiable(req),
-      submitted: (jobs) => {
-        for (const j of jobs) this.cache.set(j.item.id, j);
-        this.hooks.queued(jobs);
-        for (const j of jobs) if (j.view.state === 'DEPEND') void this.dependencies.evaluate(j.item.id).catch(() => undefined);
-      },
+      submitted: (jobs) => this.admit(jobs),
     });
+  }
+
+  /**
+   * New jobs are durable (a submission, or a job the control plane resubmitted itself): hold them, queue them, start
+   * on their dependencies, and tell whoever listens (push subscriptions that follow a user's new jobs).
+   */
+  admit(jobs: JobState[]): void {
+    for (const j of jobs) this.cache.set(j.item.id, j);
+    this.hooks.queued(jobs);
+    for (const j of jobs) if (j.view.state === 'DEPEND') void this.dependencies.evaluate(j.item.id).catch(() => undefined);
+    for (const fn of this.admitted) {
+      try {
+        fn(jobs);
+      } catch {
+        // A listener's problem is its own; the jobs are admitted.
+      }
+    }
+  }
+
+  /** Calls `fn` with every batch of newly admitted jobs; returns the unsubscribe. */
+  onAdmitted(fn: (jobs: JobState[]) => void): () => void {
+    this.admitted.add(fn);
+    return () => this.admitted.delete(fn);
   }
 
   /** flux-core's event_job_action: the side effects of events that are now durable. */

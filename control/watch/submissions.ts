@@ -1,8 +1,6 @@
-// submissions.ts - tells `all-mine` subscriptions about new jobs: a JobService wrapper that announces each
-// acknowledged submission to the listeners of its user.
-// Invariants: a listener hears of a job only after the job is durable (the wrapped submit resolved); a listener's
-// failure never fails the submission; every other JobService call passes through unchanged.
-import type { Caller, JobService } from '../services.ts';
+// submissions.ts - tells `all-mine` subscriptions about new jobs, per user; the host feeds it from the job manager's
+// admissions (JobManager.onAdmitted), so it hears of every durable new job, however it was submitted.
+// Invariant: a listener's failure never reaches the announcer.
 
 type Listener = (ids: bigint[]) => void;
 
@@ -33,26 +31,5 @@ export class SubmitFeed {
         // A listener's problem is its own.
       }
     }
-  }
-
-  /**
-   * `jobs`, with each successful submission announced to its submitter's listeners.
-   * @example services.jobs = feed.wrap(services.jobs)
-   */
-  wrap(jobs: JobService): JobService {
-    const submit = async (caller: Caller, input: Parameters<JobService['submit']>[1]) => {
-      const out = await jobs.submit(caller, input);
-      this.announce(caller.user, out.ids);
-      return out;
-    };
-    return {
-      submit,
-      list: (caller, query) => jobs.list(caller, query),
-      info: (caller, id) => jobs.info(caller, id),
-      eventlog: (caller, id, from, waitMs, signal) => jobs.eventlog(caller, id, from, waitMs, signal),
-      output: (caller, id, cursor, waitMs, signal) => jobs.output(caller, id, cursor, waitMs, signal),
-      cancel: (caller, id, note) => jobs.cancel(caller, id, note),
-      setUrgency: (caller, id, urgency) => jobs.setUrgency(caller, id, urgency),
-    };
   }
 }

@@ -21,7 +21,7 @@ export interface SpotRequeueDeps {
   iid: string;
   jobs: Pick<JobTable, 'queryActive' | 'insert' | 'insertIfAbsent'>;
   submissions: Pick<SubmissionTable, 'claim'>;
-  manager: Pick<JobManager, 'load' | 'committer' | 'cache' | 'hooks'>;
+  manager: Pick<JobManager, 'load' | 'committer' | 'hooks' | 'admit'>;
   fluids: FluidGenerator;
   /** Seconds since the epoch. */
   clock: () => number;
@@ -98,7 +98,6 @@ async function resubmit(deps: SpotRequeueDeps, old: JobItem): Promise<JobState> 
   const item = successorItem(old, fresh!, deps.iid, t);
   await deps.jobs.insert([item]);
   const state = stateOf(item);
-  deps.manager.cache.set(item.id, state);
-  deps.manager.hooks.queued([state]);
+  deps.manager.admit([state]);
   return state;
 }

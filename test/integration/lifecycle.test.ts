@@ -94,6 +94,15 @@ describe('job lifecycle over HTTP with real agents', () => {
     expect(misuse.status).toBe(409);
   });
 
+  it('announces every admitted job to listeners (push subscriptions follow them)', async () => {
+    const heard: Array<{ owner: string; id: bigint }> = [];
+    const stop = inst.server.plane.manager.onAdmitted((jobs) => heard.push(...jobs.map((j) => ({ owner: j.item.owner, id: j.item.id }))));
+    const { ids } = (await inst.api<{ ids: string[] }>('/v1/jobs', { body: { jobspec: jobspecFromShape(['true'], { cwd: '/tmp' }), cc: '1-2' } })).body;
+    stop();
+    expect(heard.map((h) => h.owner)).toEqual(['alice', 'alice']);
+    expect(heard).toHaveLength(ids.length);
+  });
+
   it('refuses a job too big for the instance at submit', async () => {
     const jobspec = jobspecFromShape(['true'], { nodes: 3, cwd: '/tmp' });
     const res = await inst.api<{ error: { code: string; field: string; message: string } }>('/v1/jobs', { body: { jobspec } });
